@@ -1,0 +1,59 @@
+"""Every field of an experiment, with its default and what it means.
+
+Experiment files start from `get_config()` here and change fields; the returned dict is locked,
+so an override of a field that does not exist (`--config.train.stepz=5`) is an error.
+"""
+
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict()
+    config.seed = 42  # Seeds weights, dropout and shuffling: same seed, same loss curve on CPU.
+    config.precision = "auto"  # auto | float32 | mixed_float16 | mixed_bfloat16 (auto: per device).
+
+    config.model = ml_collections.ConfigDict()
+    config.model.name = "mlp"  # A registered model (trainer/models); only its section is read.
+    config.model.mlp = ml_collections.ConfigDict()
+    config.model.mlp.hidden_units = (300, 100)  # Width of each hidden Dense layer, input to output.
+    config.model.mlp.activation = "relu"  # Any Keras activation name.
+    config.model.mlp.dropout = 0.0  # Dropout rate after each hidden layer (0 = none).
+
+    config.data = ml_collections.ConfigDict()
+    config.data.source = "digits"  # A registered data source (trainer/data): digits | synthetic.
+    config.data.shuffle_buffer = 10_000  # Examples in the training shuffle buffer.
+    config.data.cache = True  # Cache decoded examples in memory before shuffling.
+    config.data.digits = ml_collections.ConfigDict()
+    config.data.digits.validation_examples = 180  # Held out from scikit-learn's 1,797 digits.
+    config.data.digits.test_examples = 360  # Held out too; the rest (1,257) is the train split.
+    config.data.digits.split_seed = 0  # Fixes which examples land in which split.
+    config.data.synthetic = ml_collections.ConfigDict()
+    config.data.synthetic.input_shape = (784,)  # Shape of one example's features.
+    config.data.synthetic.num_classes = 10  # Labels are a fixed function of the features.
+    config.data.synthetic.num_examples = 8192  # Examples per split, generated once in memory.
+
+    config.train = ml_collections.ConfigDict()
+    config.train.global_batch_size = 128  # Across all replicas; must divide by their number.
+    config.train.steps = 2000  # Total optimizer steps; a resumed run stops at exactly this.
+    config.train.steps_per_loop = 100  # Steps inside one tf.function call between host work.
+    config.train.optimizer = "adam"  # Any Keras optimizer name.
+    config.train.learning_rate = 1e-3  # The optimizer's learning rate.
+    config.train.loss = "sparse_categorical_crossentropy"  # Any Keras loss name.
+    config.train.metrics = ("accuracy",)  # Keras metric names, reported under train/ and eval/.
+    config.train.jit_compile = False  # XLA-compile the train step (real GPUs/TPUs, one CPU).
+
+    config.eval = ml_collections.ConfigDict()
+    config.eval.every_steps = 500  # Evaluate on the validation split this often (0: at the end).
+    config.eval.global_batch_size = 256  # Across all replicas; the last batch may be partial.
+    config.eval.steps = 0  # Batches per evaluation (0: the whole split).
+
+    config.checkpoint = ml_collections.ConfigDict()
+    config.checkpoint.every_steps = 500  # Save this often, and always at the end.
+    config.checkpoint.max_to_keep = 3  # Older checkpoints are deleted.
+
+    config.export = ml_collections.ConfigDict()
+    config.export.keras = True  # Save WORKDIR/export/model.keras at the end.
+    config.export.saved_model = True  # Export WORKDIR/export/saved_model (`serve` endpoint).
+
+    config.lock()
+    return config

@@ -1,0 +1,58 @@
+"""Checkpoints of the model and optimizer (step counter included), chief-aware.
+
+Every worker restores from the workdir; the chief saves there and the others save to scratch.
+A checkpoint becomes visible only when TensorFlow's index file names it, after its data is written,
+so a crash mid-save leaves the previous checkpoint as the latest.
+"""
+
+import tensorflow as tf
+from absl import logging
+
+from trainer.errors import HarnessError
+from trainer.keras_api import keras
+from trainer.workdir import Workdir
+
+_SUBDIR = "checkpoints"
+
+
+class Checkpointer:
+    def __init__(self, *, workdir: Workdir, model: keras.Model, max_to_keep: int):
+        self._workdir = workdir
+        self._step = model.optimizer.iterations
+        self._checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+        self._manager = tf.train.CheckpointManager(
+            self._checkpoint,
+            directory=workdir.write_path(_SUBDIR),
+            max_to_keep=max_to_keep,
+            step_counter=self._step,
+        )
+        self.last_saved_step: int | None = None
+
+    @property
+    def directory(self) -> str:
+        return self._workdir.path(_SUBDIR)
+
+    def restore_latest(self) -> int:
+        """Restores the newest checkpoint in the workdir, if any; returns the step it holds."""
+        latest = tf.train.latest_checkpoint(self.directory)
+        if latest is None:
+            return 0
+        try:
+            self._checkpoint.restore(latest).assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            raise HarnessError(
+                f"Checkpoint {latest} does not fit this model ({type(e).__name__}: "
+                f"{str(e).strip().splitlines()[0][:200]}). Use a new --workdir for a changed model."
+            ) from e
+        step = int(self._step.numpy())
+        self.last_saved_step = step
+        logging.info("Restored %s: resuming at step %d.", latest, step)
+        return step
+
+    def save(self) -> None:
+        step = int(self._step.numpy())
+        path = self._manager.save(checkpoint_number=step)
+        self._workdir.discard_scratch(_SUBDIR)
+        self.last_saved_step = step
+        if self._workdir.is_chief:
+            logging.info("Saved checkpoint %s.", path)

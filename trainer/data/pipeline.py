@@ -1,0 +1,46 @@
+"""The tf.data stages every source shares: cache, shuffle, repeat, batch, prefetch."""
+
+from collections.abc import Callable
+
+import tensorflow as tf
+
+from trainer.data.sources import DataSource
+
+
+def make_dataset_fn(
+    source: DataSource,
+    split: str,
+    *,
+    global_batch_size: int,
+    training: bool,
+    seed: int,
+    shuffle_buffer: int = 10_000,
+    cache: bool = True,
+    max_steps: int = 0,
+) -> Callable[[tf.distribute.InputContext], tf.data.Dataset]:
+    """A `dataset_fn` for `strategy.distribute_datasets_from_function`.
+
+    Training datasets shuffle (seeded per input pipeline), repeat forever and drop the last partial
+    batch; evaluation datasets pass once over the split and keep it. `max_steps` > 0 limits an
+    evaluation to that many global batches.
+    """
+
+    def dataset_fn(input_context: tf.distribute.InputContext) -> tf.data.Dataset:
+        batch_size = input_context.get_per_replica_batch_size(global_batch_size)
+        dataset = source.examples(split, input_context)
+        if cache:
+            dataset = dataset.cache()
+        if training:
+            dataset = dataset.shuffle(
+                shuffle_buffer, seed=seed + input_context.input_pipeline_id,
+                reshuffle_each_iteration=True,
+            ).repeat()
+        dataset = dataset.batch(batch_size, drop_remainder=training)
+        if max_steps:
+            replicas_per_pipeline = (
+                input_context.num_replicas_in_sync // input_context.num_input_pipelines
+            )
+            dataset = dataset.take(max_steps * replicas_per_pipeline)
+        return dataset.prefetch(tf.data.AUTOTUNE)
+
+    return dataset_fn

@@ -1,0 +1,117 @@
+"""Data sources: each yields unbatched (features, label) examples of one input pipeline's shard.
+
+A source knows its splits and how to shard them; batching, shuffling, caching and prefetching are
+the pipeline's job (trainer/data/pipeline.py), the same for every source.
+"""
+
+import abc
+
+import numpy as np
+import tensorflow as tf
+
+from trainer.errors import HarnessError
+
+SPLITS = ("train", "validation", "test")
+
+
+class DataSource(abc.ABC):
+    """Where examples come from. Subclasses implement `examples`."""
+
+    num_classes: int | None = None  # For classification heads; None for regression.
+
+    @abc.abstractmethod
+    def examples(self, split: str, input_context: tf.distribute.InputContext) -> tf.data.Dataset:
+        """Unbatched examples of `split` that belong to this input pipeline."""
+
+    def sample_batch(self, batch_size: int = 2):
+        """A few local examples as one batch of numpy arrays, to build the model and its state."""
+        dataset = self.examples("train", tf.distribute.InputContext()).batch(batch_size)
+        return next(iter(dataset.take(1).as_numpy_iterator()))
+
+
+class InMemorySource(DataSource):
+    """Splits held as numpy arrays; sharded by record across input pipelines."""
+
+    def __init__(self, splits: dict[str, tuple[np.ndarray, np.ndarray]], num_classes: int | None):
+        self._splits = splits
+        self.num_classes = num_classes
+
+    def examples(self, split, input_context):
+        if split not in self._splits:
+            raise HarnessError(
+                f"Split {split!r} does not exist in this data source; it has {sorted(self._splits)}."
+            )
+        features, labels = self._splits[split]
+        step, first = input_context.num_input_pipelines, input_context.input_pipeline_id
+        return tf.data.Dataset.from_tensor_slices((features[first::step], labels[first::step]))
+
+
+class DigitsSource(InMemorySource):
+    """scikit-learn's 1,797 handwritten digits (8x8, pixel values 0-16), scaled to [0, 1].
+
+    Ships inside scikit-learn: no download. Fixed splits from `split_seed`.
+    """
+
+    def __init__(self, *, validation_examples: int, test_examples: int, split_seed: int):
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        features = (digits.data / 16.0).astype(np.float32)
+        labels = digits.target.astype(np.int32)
+        held_out = validation_examples + test_examples
+        if not 0 < held_out < len(labels):
+            raise HarnessError(
+                f"config.data.digits holds out {held_out} of {len(labels)} examples "
+                f"(validation_examples={validation_examples}, test_examples={test_examples}); "
+                "leave at least one for training and hold out at least one."
+            )
+        order = np.random.default_rng(split_seed).permutation(len(labels))
+        test = order[:test_examples]
+        validation = order[test_examples:held_out]
+        train = order[held_out:]
+        super().__init__(
+            {name: (features[idx], labels[idx]) for name, idx in
+             (("train", train), ("validation", validation), ("test", test))},
+            num_classes=10,
+        )
+
+
+class SyntheticSource(InMemorySource):
+    """Random features with labels that are a fixed linear function of them (so it can learn).
+
+    For benchmarks and shape tests: any `input_shape` and `num_classes`, generated once in memory.
+    """
+
+    def __init__(self, *, input_shape, num_classes: int, num_examples: int, seed: int = 0):
+        input_shape = tuple(int(d) for d in input_shape)
+        if num_classes < 2 or num_examples < 1 or not input_shape or min(input_shape) < 1:
+            raise HarnessError(
+                "config.data.synthetic needs num_classes >= 2, num_examples >= 1 and a non-empty "
+                f"input_shape of positive sizes; got num_classes={num_classes}, "
+                f"num_examples={num_examples}, input_shape={input_shape}."
+            )
+        rng = np.random.default_rng(seed)
+        projection = rng.standard_normal((int(np.prod(input_shape)), num_classes))
+        splits = {}
+        for split in SPLITS:
+            features = rng.standard_normal((num_examples, *input_shape)).astype(np.float32)
+            labels = np.argmax(features.reshape(num_examples, -1) @ projection, axis=1)
+            splits[split] = (features, labels.astype(np.int32))
+        super().__init__(splits, num_classes=num_classes)
+
+
+SOURCES = {"digits": DigitsSource, "synthetic": SyntheticSource}
+
+
+def create_source(data_config, *, seed: int = 0) -> DataSource:
+    """The source named by `data_config.source`, built from its own config section."""
+    name = data_config.source
+    if name not in SOURCES:
+        raise HarnessError(
+            f"Unknown data source {name!r} (config.data.source). "
+            f"Registered sources: {', '.join(sorted(SOURCES))}."
+        )
+    fields = data_config[name].to_dict()
+    if name == "synthetic":
+        fields["seed"] = seed
+    return SOURCES[name](**fields)

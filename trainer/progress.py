@@ -1,0 +1,64 @@
+"""One line per host loop: step / total, loss and metrics, examples/s and time left."""
+
+import datetime
+import math
+import time
+
+
+class Progress:
+    """Measures throughput and ETA. The first loop (tracing) is timed apart from the rest."""
+
+    def __init__(self, *, start_step: int, total_steps: int, global_batch_size: int):
+        self._total = total_steps
+        self._batch = global_batch_size
+        self._steady_steps = 0
+        self._steady_seconds = 0.0
+        self.first_loop_seconds: float | None = None
+        self._started = time.perf_counter()
+        self.start_step = start_step
+
+    def loop_done(self, *, step: int, steps: int, seconds: float) -> float:
+        """Records a host loop of `steps` steps; returns its examples/s."""
+        if self.first_loop_seconds is None:
+            self.first_loop_seconds = seconds
+        else:
+            self._steady_steps += steps
+            self._steady_seconds += seconds
+        return steps * self._batch / max(seconds, 1e-9)
+
+    @property
+    def examples_per_sec(self) -> float | None:
+        """Training throughput after the first (tracing) loop; None before a second loop."""
+        if not self._steady_steps:
+            return None
+        return self._steady_steps * self._batch / self._steady_seconds
+
+    def line(self, *, step: int, metrics: dict[str, float], examples_per_sec: float) -> str:
+        percent = 100.0 * step / max(self._total, 1)
+        shown = " ".join(f"{name} {_format(value)}" for name, value in metrics.items())
+        return (
+            f"step {step}/{self._total} ({percent:.0f}%) | {shown} | "
+            f"{examples_per_sec:,.0f} ex/s | ETA {self._eta(step)}"
+        )
+
+    def _eta(self, step: int) -> str:
+        left = self._total - step
+        if left <= 0:
+            return "0:00:00"
+        if self._steady_steps:
+            seconds = left * self._steady_seconds / self._steady_steps
+        elif self.first_loop_seconds:
+            seconds = left * self.first_loop_seconds / max(step - self.start_step, 1)
+        else:
+            return "?"
+        return str(datetime.timedelta(seconds=round(seconds)))
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._started
+
+
+def _format(value: float) -> str:
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4g}"
