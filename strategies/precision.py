@@ -11,7 +11,10 @@ def device_type(strategy: tf.distribute.Strategy) -> str:
     """TPU, GPU or CPU: the kind of device the strategy's replicas run on."""
     if isinstance(strategy, tf.distribute.TPUStrategy):
         return "TPU"
-    devices = strategy.extended.worker_devices
+    try:
+        devices = strategy.extended.worker_devices
+    except RuntimeError:  # The default strategy: TensorFlow places ops on a GPU if it has one.
+        return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     return "GPU" if any("GPU" in d.upper() for d in devices) else "CPU"
 
 

@@ -27,6 +27,7 @@ class Checkpointer:
             step_counter=self._step,
         )
         self.last_saved_step: int | None = None
+        self._configured_lr = _learning_rate_value(model.optimizer)
 
     @property
     def directory(self) -> str:
@@ -46,6 +47,7 @@ class Checkpointer:
             ) from e
         step = int(self._step.numpy())
         self.last_saved_step = step
+        _keep_configured_learning_rate(self._checkpoint.optimizer, self._configured_lr)
         logging.info("Restored %s: resuming at step %d.", latest, step)
         return step
 
@@ -56,3 +58,18 @@ class Checkpointer:
         self.last_saved_step = step
         if self._workdir.is_chief:
             logging.info("Saved checkpoint %s.", path)
+
+
+def _learning_rate_value(optimizer):
+    """The optimizer's constant learning rate, or None when it follows a schedule."""
+    variable = getattr(optimizer, "_learning_rate", None)
+    return float(variable.numpy()) if isinstance(variable, tf.Variable | keras.Variable) else None
+
+
+def _keep_configured_learning_rate(optimizer, configured):
+    """The checkpoint holds the old learning rate; the config of this run wins."""
+    restored = _learning_rate_value(optimizer)
+    if configured is not None and restored is not None and restored != configured:
+        logging.info("Learning rate %g from the config replaces %g from the checkpoint.",
+                     configured, restored)
+        optimizer.learning_rate = configured

@@ -18,7 +18,7 @@ def create_all_variables(model: keras.Model, sample_batch) -> None:
     Call inside `strategy.scope()` after `model.compile(...)` and before any tracing.
     `sample_batch` is a `(features, labels)` or `(features, labels, sample_weights)` tuple.
     """
-    if model.optimizer is None:
+    if getattr(model, "optimizer", None) is None:
         raise ValueError("Compile the model before creating its variables.")
     model._symbolic_build(data_batch=sample_batch)  # Model, compiled loss/metrics, optimizer.
     unbuilt = [

@@ -1,0 +1,1 @@
+"""Launchers: local worker processes, Cloud TPU VMs, Kubernetes."""

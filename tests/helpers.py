@@ -1,0 +1,59 @@
+"""Shared helpers: run the real command line in a subprocess and read what it wrote."""
+
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_module(module: str, *args: str, env=None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Runs `python -m module args...` from the repo root; returns the finished process."""
+    full_env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    full_env.update(PYTHONUNBUFFERED="1", **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=REPO, env=full_env, capture_output=True,
+        text=True, timeout=timeout)
+
+
+def train(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return run_module("trainer.main", *args, **kwargs)
+
+
+def read_results(workdir) -> dict:
+    with open(os.path.join(workdir, "results.json")) as f:
+        return json.load(f)
+
+
+def read_scalars(event_dir) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar in a TensorBoard event directory, as {tag: [(step, value), ...]}."""
+    from tensorboard.backend.event_processing import event_accumulator
+
+    accumulator = event_accumulator.EventAccumulator(
+        str(event_dir), size_guidance={event_accumulator.TENSORS: 0})
+    accumulator.Reload()
+    scalars = {}
+    for tag in accumulator.Tags()["tensors"]:
+        scalars[tag] = [(e.step, float(_value(e.tensor_proto))) for e in accumulator.Tensors(tag)]
+    return scalars
+
+
+def _value(tensor_proto):
+    import tensorflow as tf
+
+    return tf.make_ndarray(tensor_proto).item()
+
+
+def assert_ok(process: subprocess.CompletedProcess) -> None:
+    assert process.returncode == 0, f"exit {process.returncode}\n{process.stderr[-4000:]}"
+
+
+def assert_one_line_error(process: subprocess.CompletedProcess, *fragments: str) -> str:
+    """The run failed with exit 2 and one `error:` line that contains every fragment."""
+    assert process.returncode == 2, f"exit {process.returncode}\n{process.stderr[-4000:]}"
+    errors = [line for line in process.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, process.stderr[-4000:]
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    return errors[0]

@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from configs import base
+from trainer.data.sources import DigitsSource, SyntheticSource, create_source
+from trainer.errors import HarnessError
+
+
+def _all(dataset):
+    return list(dataset.as_numpy_iterator())
+
+
+def _digits():
+    return DigitsSource(validation_examples=180, test_examples=360, split_seed=0)
+
+
+def test_digits_splits_are_fixed_disjoint_and_complete():
+    source = _digits()
+    ctx = tf.distribute.InputContext()
+    sizes = {split: len(_all(source.examples(split, ctx))) for split in
+             ("train", "validation", "test")}
+    assert sizes == {"train": 1257, "validation": 180, "test": 360}
+    rows = [tuple(x.tobytes() for x, _ in _all(source.examples(s, ctx))) for s in sizes]
+    again = [tuple(x.tobytes() for x, _ in _all(_digits().examples(s, ctx))) for s in sizes]
+    assert rows == again  # Fixed: the same split every time.
+    x, y = _all(source.examples("train", ctx))[0]
+    assert x.shape == (64,) and x.dtype == np.float32 and 0.0 <= x.min() and x.max() <= 1.0
+    assert y.dtype == np.int32
+
+
+def test_two_input_pipelines_see_disjoint_halves_of_the_split():
+    source = _digits()
+    shards = [
+        [x.tobytes() for x, _ in _all(source.examples("train", tf.distribute.InputContext(
+            num_input_pipelines=2, input_pipeline_id=i, num_replicas_in_sync=2)))]
+        for i in range(2)
+    ]
+    whole = [x.tobytes() for x, _ in _all(source.examples("train", tf.distribute.InputContext()))]
+    assert not set(shards[0]) & set(shards[1])
+    assert sorted(shards[0] + shards[1]) == sorted(whole)
+
+
+def test_synthetic_labels_follow_the_features():
+    source = SyntheticSource(input_shape=(6, 2), num_classes=3, num_examples=200, seed=1)
+    examples = _all(source.examples("test", tf.distribute.InputContext()))
+    assert len(examples) == 200 and examples[0][0].shape == (6, 2)
+    assert set(int(y) for _, y in examples) == {0, 1, 2}
+
+
+def test_unknown_source_lists_the_registered_ones():
+    config = base.get_config()
+    config.data.source = "kaggle"
+    with pytest.raises(HarnessError, match="Registered sources: digits, synthetic"):
+        create_source(config.data)
+
+
+def test_unknown_split_is_named():
+    with pytest.raises(HarnessError, match="Split 'dev' does not exist"):
+        _digits().examples("dev", tf.distribute.InputContext())
+
+
+def test_digits_that_hold_out_everything_are_refused():
+    with pytest.raises(HarnessError, match="holds out 1800 of 1797"):
+        DigitsSource(validation_examples=900, test_examples=900, split_seed=0)
