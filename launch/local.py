@@ -19,7 +19,8 @@ from absl import app, flags
 
 _WORKERS = flags.DEFINE_integer("workers", 2, "Number of worker processes.", lower_bound=1)
 _GRACE_S = flags.DEFINE_float(
-    "grace_s", 30.0, "After one worker fails, seconds to wait before killing the others.")
+    "grace_s", 30.0, "After one worker fails, seconds to wait before killing the others."
+)
 
 
 def free_ports(count: int) -> list[int]:
@@ -37,19 +38,37 @@ def tf_config(workers: list[str], index: int) -> str:
     return json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
 
 
-def launch(num_workers: int, trainer_args: list[str], *, grace_s: float = 30.0,
-           module: str = "trainer.main", env=None, output=sys.stdout) -> int:
+def launch(
+    num_workers: int,
+    trainer_args: list[str],
+    *,
+    grace_s: float = 30.0,
+    module: str = "trainer.main",
+    env=None,
+    output=sys.stdout,
+) -> int:
     """Starts the workers, relays their output, and returns 0 or the first failing exit code."""
     addresses = [f"localhost:{port}" for port in free_ports(num_workers)]
     processes = []
     for index in range(num_workers):
-        worker_env = dict(os.environ if env is None else env,
-                          TF_CONFIG=tf_config(addresses, index), PYTHONUNBUFFERED="1")
-        processes.append(subprocess.Popen(
-            [sys.executable, "-m", module, "--strategy=multi_worker_mirrored", *trainer_args],
-            env=worker_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-    relays = [threading.Thread(target=_relay, args=(p, f"[worker {i}] ", output), daemon=True)
-              for i, p in enumerate(processes)]
+        worker_env = dict(
+            os.environ if env is None else env,
+            TF_CONFIG=tf_config(addresses, index),
+            PYTHONUNBUFFERED="1",
+        )
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", module, "--strategy=multi_worker_mirrored", *trainer_args],
+                env=worker_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+    relays = [
+        threading.Thread(target=_relay, args=(p, f"[worker {i}] ", output), daemon=True)
+        for i, p in enumerate(processes)
+    ]
     for relay in relays:
         relay.start()
     return _wait(processes, grace_s, output)
@@ -68,8 +87,10 @@ def _wait(processes, grace_s, output) -> int:
             code = process.poll()
             if code not in (None, 0) and failed_at is None:
                 failed_at, exit_code = time.monotonic(), code
-                output.write(f"[launcher] worker {index} exited with code {code}; "
-                             f"stopping the others within {grace_s:.0f} s.\n")
+                output.write(
+                    f"[launcher] worker {index} exited with code {code}; "
+                    f"stopping the others within {grace_s:.0f} s.\n"
+                )
                 for other in processes:
                     if other.poll() is None:
                         other.send_signal(signal.SIGTERM)

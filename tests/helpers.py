@@ -8,13 +8,20 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_module(module: str, *args: str, env=None, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_module(
+    module: str, *args: str, env=None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """Runs `python -m module args...` from the repo root; returns the finished process."""
     full_env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
     full_env.update(PYTHONUNBUFFERED="1", **(env or {}))
     return subprocess.run(
-        [sys.executable, "-m", module, *args], cwd=REPO, env=full_env, capture_output=True,
-        text=True, timeout=timeout)
+        [sys.executable, "-m", module, *args],
+        cwd=REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def train(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -31,7 +38,8 @@ def read_scalars(event_dir) -> dict[str, list[tuple[int, float]]]:
     from tensorboard.backend.event_processing import event_accumulator
 
     accumulator = event_accumulator.EventAccumulator(
-        str(event_dir), size_guidance={event_accumulator.TENSORS: 0})
+        str(event_dir), size_guidance={event_accumulator.TENSORS: 0}
+    )
     accumulator.Reload()
     scalars = {}
     for tag in accumulator.Tags()["tensors"]:

@@ -6,7 +6,9 @@ from strategies.cluster import cluster_info
 
 
 def _env(cluster, task_type, index):
-    return {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": task_type, "index": index}})}
+    return {
+        "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": task_type, "index": index}})
+    }
 
 
 def test_no_tf_config_is_a_lone_chief():
@@ -38,10 +40,14 @@ def test_evaluator_does_not_count_as_a_training_worker():
     "raw, fragment",
     [
         ("{not json", "must be JSON"),
-        (json.dumps({"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}),
-         "'ps' is not in its cluster"),
-        (json.dumps({"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}),
-         "index 3 is out of range"),
+        (
+            json.dumps({"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}),
+            "'ps' is not in its cluster",
+        ),
+        (
+            json.dumps({"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}),
+            "index 3 is out of range",
+        ),
     ],
 )
 def test_bad_tf_config_says_what_is_wrong(raw, fragment):

@@ -1,17 +1,20 @@
-"""Strategy selection. Creating strategies needs a fresh TensorFlow runtime: those run in subprocesses."""
+"""Strategy selection. Creating a strategy needs a fresh TensorFlow runtime: a subprocess."""
 
 import json
 import time
 
 import pytest
 
-from tests.helpers import assert_one_line_error, run_module, train
 from strategies import factory
+from tests.helpers import assert_one_line_error, run_module, train
 
 
 def test_auto_prefers_multi_worker_when_tf_config_names_several_workers(monkeypatch):
-    env = {"TF_CONFIG": json.dumps({"cluster": {"worker": ["a:1", "b:2"]},
-                                    "task": {"type": "worker", "index": 0}})}
+    env = {
+        "TF_CONFIG": json.dumps(
+            {"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 0}}
+        )
+    }
     monkeypatch.setattr(factory, "_local_tpu_present", lambda: False)
     name, reason = factory._pick_automatically(None, env)
     assert name == "multi_worker_mirrored" and "2 workers" in reason

@@ -13,14 +13,17 @@ def _model():
     x = keras.layers.BatchNormalization()(x)
     outputs = keras.layers.Dense(3, activation="softmax")(x)
     model = keras.Model(inputs, outputs)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
 def _state(model):
-    return sorted(v.path for v in model.variables + model.optimizer.variables
-                  + [v for m in model.metrics for v in m.variables])
+    return sorted(
+        v.path
+        for v in model.variables
+        + model.optimizer.variables
+        + [v for m in model.metrics for v in m.variables]
+    )
 
 
 def test_every_variable_exists_before_the_first_step():

@@ -11,7 +11,11 @@ def test_mlp_is_built_from_its_config_section():
     config.model.mlp.hidden_units = (7, 5)
     model = build_model(config.model, input_shape=(8, 8), num_classes=4)
     assert model.output_shape == (None, 4)
-    assert [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)] == [7, 5, 4]
+    assert [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)] == [
+        7,
+        5,
+        4,
+    ]
 
 
 def test_the_head_stays_float32_under_mixed_precision():

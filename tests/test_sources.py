@@ -18,8 +18,9 @@ def _digits():
 def test_digits_splits_are_fixed_disjoint_and_complete():
     source = _digits()
     ctx = tf.distribute.InputContext()
-    sizes = {split: len(_all(source.examples(split, ctx))) for split in
-             ("train", "validation", "test")}
+    sizes = {
+        split: len(_all(source.examples(split, ctx))) for split in ("train", "validation", "test")
+    }
     assert sizes == {"train": 1257, "validation": 180, "test": 360}
     rows = [tuple(x.tobytes() for x, _ in _all(source.examples(s, ctx))) for s in sizes]
     again = [tuple(x.tobytes() for x, _ in _all(_digits().examples(s, ctx))) for s in sizes]
@@ -32,8 +33,17 @@ def test_digits_splits_are_fixed_disjoint_and_complete():
 def test_two_input_pipelines_see_disjoint_halves_of_the_split():
     source = _digits()
     shards = [
-        [x.tobytes() for x, _ in _all(source.examples("train", tf.distribute.InputContext(
-            num_input_pipelines=2, input_pipeline_id=i, num_replicas_in_sync=2)))]
+        [
+            x.tobytes()
+            for x, _ in _all(
+                source.examples(
+                    "train",
+                    tf.distribute.InputContext(
+                        num_input_pipelines=2, input_pipeline_id=i, num_replicas_in_sync=2
+                    ),
+                )
+            )
+        ]
         for i in range(2)
     ]
     whole = [x.tobytes() for x, _ in _all(source.examples("train", tf.distribute.InputContext()))]

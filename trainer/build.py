@@ -21,8 +21,10 @@ def build_compiled_model(config, strategy: tf.distribute.Strategy, source: DataS
         model.compile(
             optimizer=_optimizer(config.train),
             loss=_checked_name(keras.losses.get, config.train.loss, "config.train.loss"),
-            metrics=[_checked_name(keras.metrics.get, m, "config.train.metrics")
-                     for m in config.train.metrics],
+            metrics=[
+                _checked_name(keras.metrics.get, m, "config.train.metrics")
+                for m in config.train.metrics
+            ],
         )
         try:
             create_all_variables(model, sample)
@@ -37,10 +39,13 @@ def build_compiled_model(config, strategy: tf.distribute.Strategy, source: DataS
 
 
 def _optimizer(train_config):
-    identifier = {"class_name": train_config.optimizer,
-                  "config": {"learning_rate": train_config.learning_rate}}
-    return _by_name(keras.optimizers.get, identifier, "config.train.optimizer",
-                    shown=train_config.optimizer)
+    identifier = {
+        "class_name": train_config.optimizer,
+        "config": {"learning_rate": train_config.learning_rate},
+    }
+    return _by_name(
+        keras.optimizers.get, identifier, "config.train.optimizer", shown=train_config.optimizer
+    )
 
 
 # Names that compile() resolves by the loss ("accuracy" -> sparse categorical accuracy, ...).
@@ -72,4 +77,7 @@ def _warn_if_outputs_not_float32(model):
         if output.dtype not in ("float32", tf.float32):
             logging.warning(
                 "Model output %s is %s: give the last layer dtype='float32' so losses are "
-                "computed in float32 under mixed precision.", output.name, output.dtype)
+                "computed in float32 under mixed precision.",
+                output.name,
+                output.dtype,
+            )

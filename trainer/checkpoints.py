@@ -70,6 +70,9 @@ def _keep_configured_learning_rate(optimizer, configured):
     """The checkpoint holds the old learning rate; the config of this run wins."""
     restored = _learning_rate_value(optimizer)
     if configured is not None and restored is not None and restored != configured:
-        logging.info("Learning rate %g from the config replaces %g from the checkpoint.",
-                     configured, restored)
+        logging.info(
+            "Learning rate %g from the config replaces %g from the checkpoint.",
+            configured,
+            restored,
+        )
         optimizer.learning_rate = configured

@@ -26,8 +26,10 @@ def create_all_variables(model: keras.Model, sample_batch) -> None:
         for name, built in (
             ("model", model.built),
             ("optimizer", model.optimizer.built),
-            ("compiled metrics", getattr(model, "_compile_metrics", None) is None
-             or model._compile_metrics.built),
+            (
+                "compiled metrics",
+                getattr(model, "_compile_metrics", None) is None or model._compile_metrics.built,
+            ),
         )
         if not built
     ]

@@ -26,10 +26,14 @@ from trainer.errors import HarnessError  # noqa: E402
 _STRATEGY = flags.DEFINE_enum("strategy", "auto", STRATEGY_NAMES, "tf.distribute strategy.")
 _TPU = flags.DEFINE_string("tpu", None, "TPU name, grpc://host:port address, or `local`.")
 _NUM_CPU_DEVICES = flags.DEFINE_integer(
-    "num_cpu_devices", 0, "Split the CPU into N logical devices (N mirrored replicas, no GPU).")
+    "num_cpu_devices", 0, "Split the CPU into N logical devices (N mirrored replicas, no GPU)."
+)
 _WORKDIR = flags.DEFINE_string(
-    "workdir", None, "Checkpoints, summaries, exports and results (local or gs://). "
-    "Default: $TMPDIR/trainer/<config name>.")
+    "workdir",
+    None,
+    "Checkpoints, summaries, exports and results (local or gs://). "
+    "Default: $TMPDIR/trainer/<config name>.",
+)
 _BAD_CONFIG = (AttributeError, KeyError, OSError, TypeError, ValueError, SyntaxError)
 
 
@@ -42,24 +46,32 @@ def main(argv):
     workdir = _WORKDIR.value or os.path.join(tempfile.gettempdir(), "trainer", config_name)
     try:
         # The strategy comes first: it must exist before any other TensorFlow op.
-        choice = create_strategy(_STRATEGY.value, tpu=_TPU.value,
-                                 num_cpu_devices=_NUM_CPU_DEVICES.value)
+        choice = create_strategy(
+            _STRATEGY.value, tpu=_TPU.value, num_cpu_devices=_NUM_CPU_DEVICES.value
+        )
         from trainer.run import run_experiment  # Imports Keras, which must follow the strategy.
 
         results = run_experiment(config, choice=choice, workdir=workdir, config_name=config_name)
     except (HarnessError, StrategyError) as e:
         _fail(str(e))
-    logging.info("Done at step %d: test %s. Results: %s/results.json", results["step"],
-                 ", ".join(f"{k} {v:.4f}" for k, v in results["test"].items()), workdir)
+    logging.info(
+        "Done at step %d: test %s. Results: %s/results.json",
+        results["step"],
+        ", ".join(f"{k} {v:.4f}" for k, v in results["test"].items()),
+        workdir,
+    )
 
 
 def _define_config_flag():
     # config_flags loads the default file and applies --config.* overrides as it defines the flag.
     try:
         config_flags.DEFINE_config_file(
-            "config", configs.DEFAULT_CONFIG,
+            "config",
+            configs.DEFAULT_CONFIG,
             "Experiment config file (a Python file with get_config()); override fields with "
-            "--config.train.steps=500 and the like.", lock_config=True)
+            "--config.train.steps=500 and the like.",
+            lock_config=True,
+        )
     except _BAD_CONFIG as e:
         _fail(_config_error(e, configs.DEFAULT_CONFIG))
 
@@ -91,8 +103,10 @@ def _config_error(error: Exception, path: str) -> str:
         return f"config file {path} does not exist: pass --config=PATH/TO/EXPERIMENT.py."
     if isinstance(error, (OSError, SyntaxError)):
         return f"cannot load config file {path}: {text}"
-    return (f"bad config field in {path}: {text}. Every field and its type are in "
-            "configs/base.py; a new field must be added there first.")
+    return (
+        f"bad config field in {path}: {text}. Every field and its type are in "
+        "configs/base.py; a new field must be added there first."
+    )
 
 
 def _argv_config_path(argv) -> str:
@@ -113,7 +127,8 @@ def _quiet_logs():
     warnings.filterwarnings("ignore", message="To make it possible to preserve tf.data options")
     handler = logging.get_absl_handler()
     handler.setFormatter(
-        python_logging.Formatter("%(asctime)s %(levelname).1s %(message)s", "%H:%M:%S"))
+        python_logging.Formatter("%(asctime)s %(levelname).1s %(message)s", "%H:%M:%S")
+    )
     handler.addFilter(_drop_library_info)
 
 
@@ -121,7 +136,8 @@ def _drop_library_info(record) -> bool:
     """Keeps warnings from anywhere, INFO only from the harness (not TensorFlow or Keras)."""
     path = record.pathname.replace(os.sep, "/")
     return record.levelno > python_logging.INFO or not (
-        "/tensorflow/" in path or "/keras/" in path or "/tf_keras/" in path)
+        "/tensorflow/" in path or "/keras/" in path or "/tf_keras/" in path
+    )
 
 
 def run():

@@ -32,7 +32,8 @@ def make_dataset_fn(
             dataset = dataset.cache()
         if training:
             dataset = dataset.shuffle(
-                shuffle_buffer, seed=seed + input_context.input_pipeline_id,
+                shuffle_buffer,
+                seed=seed + input_context.input_pipeline_id,
                 reshuffle_each_iteration=True,
             ).repeat()
         dataset = dataset.batch(batch_size, drop_remainder=training)

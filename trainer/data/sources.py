@@ -39,7 +39,8 @@ class InMemorySource(DataSource):
     def examples(self, split, input_context):
         if split not in self._splits:
             raise HarnessError(
-                f"Split {split!r} does not exist in this data source; it has {sorted(self._splits)}."
+                f"Split {split!r} does not exist in this data source; it has "
+                f"{sorted(self._splits)}."
             )
         features, labels = self._splits[split]
         step, first = input_context.num_input_pipelines, input_context.input_pipeline_id
@@ -70,8 +71,10 @@ class DigitsSource(InMemorySource):
         validation = order[test_examples:held_out]
         train = order[held_out:]
         super().__init__(
-            {name: (features[idx], labels[idx]) for name, idx in
-             (("train", train), ("validation", validation), ("test", test))},
+            {
+                name: (features[idx], labels[idx])
+                for name, idx in (("train", train), ("validation", validation), ("test", test))
+            },
             num_classes=10,
         )
 

@@ -1,4 +1,4 @@
-"""Multi-layer perceptron: Flatten, hidden Dense layers, softmax head (float32 under mixed precision)."""
+"""Multi-layer perceptron: Flatten, hidden Dense layers, a float32 softmax head."""
 
 from trainer.keras_api import keras
 from trainer.models.registry import register
@@ -12,5 +12,7 @@ def mlp(*, input_shape, num_classes, hidden_units, activation="relu", dropout=0.
         x = keras.layers.Dense(units, activation=activation, name=f"hidden_{i}")(x)
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probs")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="probs")(
+        x
+    )
     return keras.Model(inputs, outputs, name="mlp")
