@@ -71,7 +71,10 @@ def launch(
     ]
     for relay in relays:
         relay.start()
-    return _wait(processes, grace_s, output)
+    code = _wait(processes, grace_s, output)
+    for relay in relays:
+        relay.join(timeout=10)
+    return code
 
 
 def _relay(process, prefix, output):
@@ -81,26 +84,27 @@ def _relay(process, prefix, output):
 
 
 def _wait(processes, grace_s, output) -> int:
-    failed_at, exit_code = None, 0
-    while any(p.poll() is None for p in processes):
-        for index, process in enumerate(processes):
-            code = process.poll()
-            if code not in (None, 0) and failed_at is None:
-                failed_at, exit_code = time.monotonic(), code
-                output.write(
-                    f"[launcher] worker {index} exited with code {code}; "
-                    f"stopping the others within {grace_s:.0f} s.\n"
-                )
-                for other in processes:
-                    if other.poll() is None:
-                        other.send_signal(signal.SIGTERM)
-        if failed_at is not None and time.monotonic() - failed_at > grace_s:
+    """Waits for every worker; after the first failure, stops the rest (SIGTERM, then SIGKILL)."""
+    first_failure, deadline = None, None
+    while True:
+        codes = [p.poll() for p in processes]
+        failed = [(index, code) for index, code in enumerate(codes) if code not in (None, 0)]
+        if failed and first_failure is None:
+            first_failure, deadline = failed[0], time.monotonic() + grace_s
+            output.write(
+                f"[launcher] worker {failed[0][0]} exited with code {failed[0][1]}; "
+                f"stopping the others (killed after {grace_s:.0f} s).\n"
+            )
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+        if all(code is not None for code in codes):
+            return first_failure[1] if first_failure else 0
+        if deadline is not None and time.monotonic() > deadline:
             for process in processes:
                 if process.poll() is None:
                     process.kill()
         time.sleep(0.2)
-    codes = [p.returncode for p in processes]
-    return exit_code or next((c for c in codes if c != 0), 0)
 
 
 def main(argv):
