@@ -23,9 +23,9 @@ class ClusterInfo:
 
 
 def cluster_info(environ=None) -> ClusterInfo:
-    """Reads TF_CONFIG (if set) into a ClusterInfo; raises ValueError naming what is wrong."""
+    """This process's ClusterInfo, from TF_CONFIG or Kubernetes; ValueError names what is wrong."""
     environ = os.environ if environ is None else environ
-    raw = environ.get("TF_CONFIG", "").strip()
+    raw = (derive_tf_config(environ) or "").strip()
     if not raw:
         return ClusterInfo(task_type=None, task_id=0, num_workers=1)
     example = '{"cluster": {"worker": ["host:port", ...]}, "task": {"type": "worker", "index": 0}}'
@@ -53,3 +53,82 @@ def cluster_info(environ=None) -> ClusterInfo:
         num_workers=max(num_workers, 1),
         has_chief_task=bool(cluster.get("chief")),
     )
+
+
+KUBERNETES_PORT = 2222  # Default port of each worker's gRPC server on Kubernetes.
+
+
+def derive_tf_config(environ=None) -> str | None:
+    """TF_CONFIG for this process: as set, else derived from a Kubernetes Indexed Job or JobSet.
+
+    Returns None outside a cluster. Kubernetes gives each pod its completion index; the manifest
+    adds what Kubernetes does not say (see launch/kubernetes/):
+      TRAINER_WORKERS  pods per Job (the Job's `completions`), required;
+      TRAINER_PORT     the port every worker listens on (default 2222);
+    and, for an Indexed Job, TRAINER_SERVICE, the headless Service named as the pods' subdomain
+    (pod hostnames are `<job>-<index>.<service>`). A JobSet names pods
+    `<jobset>-<replicated job>-<job index>-<pod index>.<subdomain>`, the subdomain being the
+    JobSet's name unless TRAINER_SUBDOMAIN says otherwise, with REPLICATED_JOB_REPLICAS Jobs.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get("TF_CONFIG", "").strip():
+        return environ["TF_CONFIG"]
+    if "JOB_COMPLETION_INDEX" not in environ:
+        return None
+    pod_index = _int_env(environ, "JOB_COMPLETION_INDEX")
+    workers_per_job = _int_env(environ, "TRAINER_WORKERS")
+    port = _int_env(environ, "TRAINER_PORT", KUBERNETES_PORT)
+    if environ.get("JOBSET_NAME"):
+        jobset, replicated_job = environ["JOBSET_NAME"], _required(environ, "REPLICATED_JOB_NAME")
+        subdomain = environ.get("TRAINER_SUBDOMAIN") or jobset
+        jobs = _int_env(environ, "REPLICATED_JOB_REPLICAS", 1)
+        job_index = _int_env(environ, "JOB_INDEX", 0)
+        hosts = [
+            f"{jobset}-{replicated_job}-{j}-{p}.{subdomain}:{port}"
+            for j in range(jobs)
+            for p in range(workers_per_job)
+        ]
+        index = job_index * workers_per_job + pod_index
+    else:
+        service = _required(environ, "TRAINER_SERVICE")
+        job = environ.get("TRAINER_JOB_NAME") or _job_name_from_hostname(environ, pod_index)
+        hosts = [f"{job}-{p}.{service}:{port}" for p in range(workers_per_job)]
+        index = pod_index
+    if not 0 <= index < len(hosts):
+        raise ValueError(
+            f"This pod's worker index {index} is outside the {len(hosts)} workers that "
+            "TRAINER_WORKERS (and REPLICATED_JOB_REPLICAS) describe: make them match the Job."
+        )
+    return json.dumps({"cluster": {"worker": hosts}, "task": {"type": "worker", "index": index}})
+
+
+def _job_name_from_hostname(environ, pod_index: int) -> str:
+    hostname = environ.get("HOSTNAME", "")
+    suffix = f"-{pod_index}"
+    if not hostname.endswith(suffix):
+        raise ValueError(
+            f"Cannot tell the Job's name from hostname {hostname!r} (an Indexed Job's pods are "
+            f"named <job>{suffix}): set TRAINER_JOB_NAME from label batch.kubernetes.io/job-name."
+        )
+    return hostname[: -len(suffix)]
+
+
+def _required(environ, name: str) -> str:
+    if not environ.get(name):
+        raise ValueError(
+            f"{name} is not set: on Kubernetes the harness needs it to find the other workers "
+            "(see launch/kubernetes/)."
+        )
+    return environ[name]
+
+
+def _int_env(environ, name: str, default: int | None = None) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        if default is None:
+            _required(environ, name)
+        return default
+    try:
+        return int(raw)
+    except ValueError as e:
+        raise ValueError(f"{name}={raw!r} must be an integer.") from e

@@ -17,7 +17,7 @@ class Progress:
         self._started = time.perf_counter()
         self.start_step = start_step
 
-    def loop_done(self, *, step: int, steps: int, seconds: float) -> float:
+    def loop_done(self, *, steps: int, seconds: float) -> float:
         """Records a host loop of `steps` steps; returns its examples/s."""
         if self.first_loop_seconds is None:
             self.first_loop_seconds = seconds

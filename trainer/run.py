@@ -14,6 +14,7 @@ from trainer.errors import HarnessError, TrainingDiverged
 from trainer.export import export_model
 from trainer.keras_api import keras
 from trainer.loop import HostLoop, is_finite
+from trainer.preemption import create_preemption_handler
 from trainer.progress import Progress
 from trainer.summaries import Summaries
 from trainer.workdir import Workdir
@@ -24,7 +25,6 @@ def run_experiment(config, *, choice: StrategyChoice, workdir: str, config_name:
 
     Returns the results that are also written to WORKDIR/results.json.
     """
-    strategy = choice.strategy
     try:
         cluster = cluster_info()
     except ValueError as e:
@@ -32,152 +32,173 @@ def run_experiment(config, *, choice: StrategyChoice, workdir: str, config_name:
     workdir = Workdir(workdir, is_chief=cluster.is_chief)
     try:
         workdir.ensure_writable()
-        _check_config(config, strategy.num_replicas_in_sync)
-        try:
-            policy = resolve_precision(config.precision, strategy)
-        except ValueError as e:
-            raise HarnessError(str(e)) from e
-        keras.mixed_precision.set_global_policy(policy)
-        keras.utils.set_random_seed(config.seed)
-
-        source = create_source(config.data, seed=config.seed)
-        model = build_compiled_model(config, strategy, source)
-        checkpointer = Checkpointer(
-            workdir=workdir, model=model, max_to_keep=config.checkpoint.max_to_keep
-        )
-        start_step = checkpointer.restore_latest()
-        if start_step > config.train.steps:
-            raise HarnessError(
-                f"The workdir's checkpoint is at step {start_step}, past "
-                f"config.train.steps={config.train.steps}: raise it or use a new --workdir."
-            )
-        workdir.write_json("config.json", config.to_dict())
-        logging.info(
-            "Workdir %s; precision %s; %d replica(s); start at step %d of %d.",
-            workdir.root,
-            policy,
-            strategy.num_replicas_in_sync,
-            start_step,
-            config.train.steps,
-        )
-
-        def distributed(split, training, global_batch_size, max_steps=0):
-            fn = make_dataset_fn(
-                source,
-                split,
-                global_batch_size=global_batch_size,
-                training=training,
-                seed=config.seed + start_step,
-                shuffle_buffer=config.data.shuffle_buffer,
-                cache=config.data.cache,
-                max_steps=max_steps,
-            )
-            return strategy.distribute_datasets_from_function(fn)
-
-        loop = HostLoop(strategy=strategy, model=model, jit_compile=config.train.jit_compile)
-        summaries = Summaries(workdir)
-        evaluate_split = {
-            split: (
-                lambda split=split: loop.evaluate(
-                    distributed(split, False, config.eval.global_batch_size, config.eval.steps)
-                )
-            )
-            for split in ("validation", "test")
-        }
-        progress, train_results, validation = _train(
-            config,
-            model,
-            loop,
-            iter(distributed("train", True, config.train.global_batch_size)),
-            start_step,
-            checkpointer,
-            summaries,
-            evaluate_split["validation"],
-        )
-
-        step = int(model.optimizer.iterations.numpy())
-        if checkpointer.last_saved_step != step:
-            checkpointer.save()
-        if validation is None or validation[0] != step:
-            validation = (step, evaluate_split["validation"]())
-            summaries.write("eval", step, validation[1])
-        test = evaluate_split["test"]()
-        summaries.write("test", step, test)
-        logging.info(
-            "Final at step %d: validation %s; test %s", step, _fmt(validation[1]), _fmt(test)
-        )
-        exported = export_model(
-            model, workdir, keras_file=config.export.keras, saved_model=config.export.saved_model
-        )
-        summaries.close()
-        results = {
-            "config": config_name,
-            "step": step,
-            "strategy": choice.name,
-            "strategy_reason": choice.reason,
-            "replicas": strategy.num_replicas_in_sync,
-            "workers": cluster.num_workers,
-            "precision": policy,
-            "global_batch_size": config.train.global_batch_size,
-            "steps_this_run": step - start_step,
-            "examples_per_sec": progress.examples_per_sec,
-            "time_to_first_loop_s": progress.first_loop_seconds,
-            "wall_time_s": progress.elapsed,
-            "train": train_results,
-            "validation": validation[1],
-            "test": test,
-            "export": exported,
-        }
+        experiment = Experiment(config, choice=choice, workdir=workdir)
+        results = experiment.run()
+        results.update(config=config_name, workers=cluster.num_workers)
         workdir.write_json("results.json", results)
         return results
     finally:
         workdir.close()
 
 
-def _train(config, model, loop, iterator, start_step, checkpointer, summaries, evaluate):
-    """Host loops up to train.steps, with evaluation and checkpoints at their intervals."""
-    progress = Progress(
-        start_step=start_step,
-        total_steps=config.train.steps,
-        global_batch_size=config.train.global_batch_size,
-    )
-    step, train_results, validation = start_step, {}, None
-    while step < config.train.steps:
-        stop = _next_stop(step, config)
-        began = time.perf_counter()
-        results = loop.train(iterator, stop - step)
-        seconds = time.perf_counter() - began
-        if not is_finite(results):
-            raise TrainingDiverged(
-                f"Training loss became {results.get('loss')} in steps {step + 1}..{stop}; "
-                f"stopped without saving. The last good checkpoint (step "
-                f"{checkpointer.last_saved_step or 'none'}) in {checkpointer.directory} is "
-                "intact: lower config.train.learning_rate and rerun to resume from it."
+class Experiment:
+    """The pieces of one run, built in the order tf.distribute needs them."""
+
+    def __init__(self, config, *, choice: StrategyChoice, workdir: Workdir):
+        self.config, self.choice, self.workdir = config, choice, workdir
+        strategy = choice.strategy
+        _check_config(config, strategy.num_replicas_in_sync)
+        try:
+            self.policy = resolve_precision(config.precision, strategy)
+        except ValueError as e:
+            raise HarnessError(str(e)) from e
+        keras.mixed_precision.set_global_policy(self.policy)
+        keras.utils.set_random_seed(config.seed)
+
+        self.source = create_source(config.data, seed=config.seed)
+        self.model = build_compiled_model(config, strategy, self.source)
+        self.checkpointer = Checkpointer(
+            workdir=workdir, model=self.model, max_to_keep=config.checkpoint.max_to_keep
+        )
+        self.start_step = self.checkpointer.restore_latest()
+        if self.start_step > config.train.steps:
+            raise HarnessError(
+                f"The workdir's checkpoint is at step {self.start_step}, past "
+                f"config.train.steps={config.train.steps}: raise it or use a new --workdir."
             )
-        examples_per_sec = progress.loop_done(step=stop, steps=stop - step, seconds=seconds)
-        step, train_results = stop, results
+        self.preemption = create_preemption_handler(strategy, self.checkpointer)
+        self.loop = HostLoop(
+            strategy=strategy, model=self.model, jit_compile=config.train.jit_compile
+        )
+        self.summaries = Summaries(workdir)
+        self.progress = Progress(
+            start_step=self.start_step,
+            total_steps=config.train.steps,
+            global_batch_size=config.train.global_batch_size,
+        )
+
+    def run(self) -> dict:
+        config = self.config
+        self.workdir.write_json("config.json", config.to_dict())
         logging.info(
-            "%s", progress.line(step=step, metrics=results, examples_per_sec=examples_per_sec)
+            "Workdir %s; precision %s; %d replica(s); start at step %d of %d.",
+            self.workdir.root,
+            self.policy,
+            self.choice.strategy.num_replicas_in_sync,
+            self.start_step,
+            config.train.steps,
         )
-        summaries.write(
-            "train",
-            step,
-            {
-                **results,
-                "examples_per_sec": examples_per_sec,
-                "learning_rate": _learning_rate(model),
-            },
+        train_results, validation = self._train()
+
+        step = self._step()
+        if self.checkpointer.last_saved_step != step:
+            self.checkpointer.save()
+        if validation is None or validation[0] != step:
+            validation = (step, self._evaluate("validation"))
+        test = self._evaluate("test")
+        logging.info(
+            "Final at step %d: validation %s; test %s", step, _fmt(validation[1]), _fmt(test)
         )
-        if _due(step, config.eval.every_steps) and step < config.train.steps:
-            validation = (step, evaluate())
-            logging.info("validation at step %d: %s", step, _fmt(validation[1]))
-            summaries.write("eval", step, validation[1])
-        if _due(step, config.checkpoint.every_steps):
-            checkpointer.save()
-    return progress, train_results, validation
+        exported = export_model(
+            self.model,
+            self.workdir,
+            keras_file=config.export.keras,
+            saved_model=config.export.saved_model,
+        )
+        self.summaries.close()
+        return {
+            "step": step,
+            "strategy": self.choice.name,
+            "strategy_reason": self.choice.reason,
+            "replicas": self.choice.strategy.num_replicas_in_sync,
+            "precision": self.policy,
+            "global_batch_size": config.train.global_batch_size,
+            "steps_this_run": step - self.start_step,
+            "examples_per_sec": self.progress.examples_per_sec,
+            "time_to_first_loop_s": self.progress.first_loop_seconds,
+            "wall_time_s": self.progress.elapsed,
+            "train": train_results,
+            "validation": validation[1],
+            "test": test,
+            "export": exported,
+        }
+
+    def _train(self):
+        """Host loops up to train.steps, with evaluation and checkpoints at their intervals."""
+        config = self.config
+        iterator = iter(self._dataset("train"))
+        step, train_results, validation = self.start_step, {}, None
+        while step < config.train.steps:
+            stop = _next_stop(step, config)
+            began = time.perf_counter()
+            results = self._train_steps(iterator, stop - step)
+            seconds = time.perf_counter() - began
+            if not is_finite(results):
+                raise TrainingDiverged(
+                    f"Training loss became {results.get('loss')} in steps {step + 1}..{stop}; "
+                    "stopped without saving. The last good checkpoint (step "
+                    f"{self.checkpointer.last_saved_step or 'none'}) in "
+                    f"{self.checkpointer.directory} is intact: lower "
+                    "config.train.learning_rate and rerun to resume from it."
+                )
+            examples_per_sec = self.progress.loop_done(steps=stop - step, seconds=seconds)
+            step, train_results = stop, results
+            logging.info(
+                "%s",
+                self.progress.line(step=step, metrics=results, examples_per_sec=examples_per_sec),
+            )
+            self.summaries.write(
+                "train",
+                step,
+                {
+                    **results,
+                    "examples_per_sec": examples_per_sec,
+                    "learning_rate": self._learning_rate(),
+                },
+            )
+            if _due(step, config.eval.every_steps) and step < config.train.steps:
+                validation = (step, self._evaluate("validation"))
+            if _due(step, config.checkpoint.every_steps):
+                self.checkpointer.save()
+        return train_results, validation
+
+    def _train_steps(self, iterator, steps: int) -> dict[str, float]:
+        if self.preemption is None:
+            return self.loop.train(iterator, steps)
+        return self.preemption.run(self.loop.train, iterator, steps)
+
+    def _evaluate(self, split: str) -> dict[str, float]:
+        results = self.loop.evaluate(self._dataset(split))
+        step = self._step()
+        self.summaries.write("eval" if split == "validation" else split, step, results)
+        logging.info("%s at step %d: %s", split, step, _fmt(results))
+        return results
+
+    def _dataset(self, split: str):
+        training = split == "train"
+        batch = (self.config.train if training else self.config.eval).global_batch_size
+        dataset_fn = make_dataset_fn(
+            self.source,
+            split,
+            global_batch_size=batch,
+            training=training,
+            # A resumed run reshuffles from where it resumed, the same on every worker.
+            seed=self.config.seed + self.start_step,
+            shuffle_buffer=self.config.data.shuffle_buffer,
+            cache=self.config.data.cache,
+            max_steps=0 if training else self.config.eval.steps,
+        )
+        return self.choice.strategy.distribute_datasets_from_function(dataset_fn)
+
+    def _step(self) -> int:
+        return int(self.model.optimizer.iterations.numpy())
+
+    def _learning_rate(self) -> float:
+        return float(tf.convert_to_tensor(self.model.optimizer.learning_rate).numpy())
 
 
 def _next_stop(step: int, config) -> int:
+    """The end of the next host loop: a full loop, or the next eval / checkpoint / last step."""
     stops = [config.train.steps, step + config.train.steps_per_loop]
     for every in (config.eval.every_steps, config.checkpoint.every_steps):
         if every > 0:
@@ -187,10 +208,6 @@ def _next_stop(step: int, config) -> int:
 
 def _due(step: int, every: int) -> bool:
     return every > 0 and step % every == 0
-
-
-def _learning_rate(model) -> float:
-    return float(tf.convert_to_tensor(model.optimizer.learning_rate).numpy())
 
 
 def _fmt(results: dict[str, float]) -> str:
