@@ -36,3 +36,42 @@ def test_evaluation_keeps_the_partial_last_batch_and_can_be_limited():
         _source(), "test", global_batch_size=16, training=False, seed=0, max_steps=2
     )
     assert len(list(limited(tf.distribute.InputContext()).as_numpy_iterator())) == 2
+
+
+def _two_pipelines(split, training, batches=None):
+    """Per-replica batches (as bytes) of input pipelines 0 and 1 of a 2-worker cluster."""
+    fn = make_dataset_fn(_source(), split, global_batch_size=8, training=training, seed=5)
+    shards = []
+    for pipeline in range(2):
+        ctx = tf.distribute.InputContext(
+            num_input_pipelines=2, input_pipeline_id=pipeline, num_replicas_in_sync=2
+        )
+        dataset = fn(ctx) if batches is None else fn(ctx).take(batches)
+        shards.append([row.tobytes() for x, _ in dataset.as_numpy_iterator() for row in x])
+    return shards
+
+
+def test_two_pipelines_see_disjoint_examples_whose_union_is_the_split():
+    first, second = _two_pipelines("test", training=False)
+    one = make_dataset_fn(_source(), "test", global_batch_size=8, training=False, seed=5)
+    whole = [
+        row.tobytes() for x, _ in one(tf.distribute.InputContext()).as_numpy_iterator() for row in x
+    ]
+    assert not set(first) & set(second)
+    assert sorted(first + second) == sorted(whole)
+
+
+def test_two_workers_see_the_global_batches_of_one_in_the_same_order():
+    first, second = _two_pipelines("train", training=True, batches=3)
+    one = make_dataset_fn(_source(), "train", global_batch_size=8, training=True, seed=5)
+    rows = [
+        row.tobytes()
+        for x, _ in one(tf.distribute.InputContext()).take(3).as_numpy_iterator()
+        for row in x
+    ]
+    for step in range(3):  # Global batch = worker 0's per-replica batch + worker 1's.
+        assert (
+            first[4 * step : 4 * step + 4] + second[4 * step : 4 * step + 4]
+            == rows[8 * step : 8 * step + 8]
+        )
+    assert _two_pipelines("train", training=True, batches=3) == [first, second]

@@ -30,27 +30,6 @@ def test_digits_splits_are_fixed_disjoint_and_complete():
     assert y.dtype == np.int32
 
 
-def test_two_input_pipelines_see_disjoint_halves_of_the_split():
-    source = _digits()
-    shards = [
-        [
-            x.tobytes()
-            for x, _ in _all(
-                source.examples(
-                    "train",
-                    tf.distribute.InputContext(
-                        num_input_pipelines=2, input_pipeline_id=i, num_replicas_in_sync=2
-                    ),
-                )
-            )
-        ]
-        for i in range(2)
-    ]
-    whole = [x.tobytes() for x, _ in _all(source.examples("train", tf.distribute.InputContext()))]
-    assert not set(shards[0]) & set(shards[1])
-    assert sorted(shards[0] + shards[1]) == sorted(whole)
-
-
 def test_synthetic_labels_follow_the_features():
     source = SyntheticSource(input_shape=(6, 2), num_classes=3, num_examples=200, seed=1)
     examples = _all(source.examples("test", tf.distribute.InputContext()))

@@ -1,9 +1,17 @@
-"""The one exception type for bad input: `trainer.main` prints it as one line and exits 2."""
+"""Exceptions for bad input and lost runs: `trainer.main` prints one line and exits `exit_code`."""
 
 
 class HarnessError(Exception):
     """Bad input or environment. The message names the bad value and how to fix it."""
 
+    exit_code = 2
+
 
 class TrainingDiverged(HarnessError):
     """The training loss became NaN or infinite; nothing after the last good checkpoint is saved."""
+
+
+class PeerLost(HarnessError):
+    """Another worker vanished (killed, crashed, unreachable). Relaunching all workers resumes."""
+
+    exit_code = 43

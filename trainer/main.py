@@ -52,7 +52,9 @@ def main(argv):
         from trainer.run import run_experiment  # Imports Keras, which must follow the strategy.
 
         results = run_experiment(config, choice=choice, workdir=workdir, config_name=config_name)
-    except (HarnessError, StrategyError) as e:
+    except HarnessError as e:
+        _fail(str(e), exit_code=e.exit_code)
+    except StrategyError as e:
         _fail(str(e))
     logging.info(
         "Done at step %d: test %s. Results: %s/results.json",
@@ -116,9 +118,9 @@ def _argv_config_path(argv) -> str:
     return configs.DEFAULT_CONFIG
 
 
-def _fail(message: str):
+def _fail(message: str, exit_code: int = 2):
     print(f"error: {message}", file=sys.stderr, flush=True)
-    sys.exit(2)
+    sys.exit(exit_code)
 
 
 def _quiet_logs():

@@ -7,15 +7,25 @@ workers (through the coordination service) and saves after the host loop that re
 saves through the harness's Checkpointer, so only the chief writes the workdir.
 """
 
+import re
 import sys
 
 import tensorflow as tf
 from absl import logging
 
+from strategies import ClusterInfo
 from trainer.checkpoints import Checkpointer
+from trainer.errors import PeerLost
 
 PREEMPTED_EXIT_CODE = 42  # Saved on SIGTERM: a restart policy retries, and the rerun resumes.
-PEER_LOST_EXIT_CODE = 43  # Another worker vanished: relaunch all; they resume from a checkpoint.
+# What a collective raises on the survivors when a peer dies: the coordination service stops
+# getting its heartbeats (about 10 s), or its connection resets (at once).
+_PEER_ERRORS = (
+    tf.errors.UnavailableError,
+    tf.errors.DeadlineExceededError,
+    tf.errors.AbortedError,
+    tf.errors.CancelledError,
+)
 
 
 def create_preemption_handler(strategy: tf.distribute.Strategy, checkpointer: Checkpointer):
@@ -39,4 +49,18 @@ def create_preemption_handler(strategy: tf.distribute.Strategy, checkpointer: Ch
         termination_config=tf.distribute.experimental.TerminationConfig(
             exit_fn=exit_for_restart, save_fn=save
         ),
+    )
+
+
+def as_peer_lost(error: Exception, cluster: ClusterInfo, last_checkpoint_step) -> PeerLost | None:
+    """A one-line PeerLost naming the lost worker(s), if `error` means a peer vanished."""
+    if cluster.num_workers < 2 or not isinstance(error, _PEER_ERRORS):
+        return None
+    tasks = set(re.findall(r"/job:(\w+)/(?:replica:\d+/)?task:(\d+)", str(error)))
+    tasks.discard((cluster.task_type, str(cluster.task_id)))
+    lost = ", ".join(f"{job} {index}" for job, index in sorted(tasks)) or "another worker"
+    return PeerLost(
+        f"lost contact with {lost} ({type(error).__name__}: it stopped sending heartbeats or "
+        f"its connection broke). Relaunch all workers with the same command: they resume from "
+        f"the last checkpoint (step {last_checkpoint_step or 0})."
     )

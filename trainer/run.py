@@ -14,7 +14,7 @@ from trainer.errors import HarnessError, TrainingDiverged
 from trainer.export import export_model
 from trainer.keras_api import keras
 from trainer.loop import HostLoop, is_finite
-from trainer.preemption import create_preemption_handler
+from trainer.preemption import as_peer_lost, create_preemption_handler
 from trainer.progress import Progress
 from trainer.summaries import Summaries
 from trainer.workdir import Workdir
@@ -33,7 +33,13 @@ def run_experiment(config, *, choice: StrategyChoice, workdir: str, config_name:
     try:
         workdir.ensure_writable()
         experiment = Experiment(config, choice=choice, workdir=workdir)
-        results = experiment.run()
+        try:
+            results = experiment.run()
+        except tf.errors.OpError as e:
+            lost = as_peer_lost(e, cluster, experiment.checkpointer.last_saved_step)
+            if lost is None:
+                raise
+            raise lost from e
         results.update(config=config_name, workers=cluster.num_workers)
         workdir.write_json("results.json", results)
         return results

@@ -20,9 +20,11 @@ def make_dataset_fn(
 ) -> Callable[[tf.distribute.InputContext], tf.data.Dataset]:
     """A `dataset_fn` for `strategy.distribute_datasets_from_function`.
 
-    Training datasets shuffle (seeded per input pipeline), repeat forever and drop the last partial
-    batch; evaluation datasets pass once over the split and keep it. `max_steps` > 0 limits an
-    evaluation to that many global batches.
+    Training datasets shuffle (seeded), repeat forever and drop the last partial batch; evaluation
+    datasets pass once over the split and keep it. `max_steps` > 0 limits an evaluation to that
+    many global batches. Unless the source shards by itself, every input pipeline shuffles the
+    whole split with the same seed and keeps every n-th per-replica batch: n pipelines together
+    see the same global batches, in the same order, as one.
     """
 
     def dataset_fn(input_context: tf.distribute.InputContext) -> tf.data.Dataset:
@@ -31,12 +33,15 @@ def make_dataset_fn(
         if cache:
             dataset = dataset.cache()
         if training:
+            pipeline_seed = seed + (input_context.input_pipeline_id if source.shards_itself else 0)
             dataset = dataset.shuffle(
-                shuffle_buffer,
-                seed=seed + input_context.input_pipeline_id,
-                reshuffle_each_iteration=True,
+                shuffle_buffer, seed=pipeline_seed, reshuffle_each_iteration=True
             ).repeat()
         dataset = dataset.batch(batch_size, drop_remainder=training)
+        if not source.shards_itself and input_context.num_input_pipelines > 1:
+            dataset = dataset.shard(
+                input_context.num_input_pipelines, input_context.input_pipeline_id
+            )
         if max_steps:
             replicas_per_pipeline = (
                 input_context.num_replicas_in_sync // input_context.num_input_pipelines

@@ -15,13 +15,20 @@ SPLITS = ("train", "validation", "test")
 
 
 class DataSource(abc.ABC):
-    """Where examples come from. Subclasses implement `examples`."""
+    """Where examples come from. Subclasses implement `examples`.
+
+    A source that can shard cheaply (by file) returns only its input pipeline's part of a split
+    and sets `shards_itself`; otherwise it returns the whole split and the pipeline gives each
+    input pipeline every n-th batch of the same seeded order, so that n workers see exactly the
+    global batches that one worker would.
+    """
 
     num_classes: int | None = None  # For classification heads; None for regression.
+    shards_itself: bool = False
 
     @abc.abstractmethod
     def examples(self, split: str, input_context: tf.distribute.InputContext) -> tf.data.Dataset:
-        """Unbatched examples of `split` that belong to this input pipeline."""
+        """Unbatched examples of `split`: this pipeline's shard if `shards_itself`, else all."""
 
     def sample_batch(self, batch_size: int = 2):
         """A few local examples as one batch of numpy arrays, to build the model and its state."""
@@ -30,7 +37,7 @@ class DataSource(abc.ABC):
 
 
 class InMemorySource(DataSource):
-    """Splits held as numpy arrays; sharded by record across input pipelines."""
+    """Splits held as numpy arrays; every input pipeline holds them all and takes its batches."""
 
     def __init__(self, splits: dict[str, tuple[np.ndarray, np.ndarray]], num_classes: int | None):
         self._splits = splits
@@ -42,9 +49,7 @@ class InMemorySource(DataSource):
                 f"Split {split!r} does not exist in this data source; it has "
                 f"{sorted(self._splits)}."
             )
-        features, labels = self._splits[split]
-        step, first = input_context.num_input_pipelines, input_context.input_pipeline_id
-        return tf.data.Dataset.from_tensor_slices((features[first::step], labels[first::step]))
+        return tf.data.Dataset.from_tensor_slices(self._splits[split])
 
 
 class DigitsSource(InMemorySource):
