@@ -46,6 +46,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.eval.every_steps = 500  # Evaluate on the validation split this often (0: at the end).
     config.eval.global_batch_size = 256  # Across all replicas; the last batch may be partial.
     config.eval.steps = 0  # Batches per evaluation (0: the whole split).
+    config.eval.evaluator_timeout_s = 3600  # An evaluator task's wait for a new checkpoint.
 
     config.checkpoint = ml_collections.ConfigDict()
     config.checkpoint.every_steps = 500  # Save this often, and always at the end.

@@ -20,7 +20,7 @@ from absl import app, flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
 import configs  # noqa: E402
-from strategies import STRATEGY_NAMES, StrategyError, create_strategy  # noqa: E402
+from strategies import STRATEGY_NAMES, StrategyError, cluster_info, create_strategy  # noqa: E402
 from trainer.errors import HarnessError  # noqa: E402
 
 _STRATEGY = flags.DEFINE_enum("strategy", "auto", STRATEGY_NAMES, "tf.distribute strategy.")
@@ -45,6 +45,8 @@ def main(argv):
     config_name = os.path.splitext(os.path.basename(config_path))[0]
     workdir = _WORKDIR.value or os.path.join(tempfile.gettempdir(), "trainer", config_name)
     try:
+        if _is_evaluator():
+            return _evaluate_checkpoints(config, workdir)
         # The strategy comes first: it must exist before any other TensorFlow op.
         choice = create_strategy(
             _STRATEGY.value, tpu=_TPU.value, num_cpu_devices=_NUM_CPU_DEVICES.value
@@ -62,6 +64,22 @@ def main(argv):
         ", ".join(f"{k} {v:.4f}" for k, v in results["test"].items()),
         workdir,
     )
+
+
+def _is_evaluator() -> bool:
+    try:
+        return cluster_info().task_type == "evaluator"
+    except ValueError as e:
+        _fail(str(e))
+
+
+def _evaluate_checkpoints(config, workdir: str) -> None:
+    """The evaluator task: outside the training cluster, on one device."""
+    choice = create_strategy("one_device", num_cpu_devices=_NUM_CPU_DEVICES.value)
+    from trainer.evaluator import evaluate_checkpoints
+
+    results = evaluate_checkpoints(config, choice=choice, workdir=workdir)
+    logging.info("Evaluator done: evaluated steps %s.", results["steps"])
 
 
 def _define_config_flag():

@@ -1,4 +1,4 @@
-"""TensorBoard scalars under WORKDIR/train and WORKDIR/eval (the chief only)."""
+"""TensorBoard scalars under WORKDIR/train, WORKDIR/eval and WORKDIR/test (the chief only)."""
 
 import tensorflow as tf
 
@@ -6,9 +6,10 @@ from trainer.workdir import Workdir
 
 
 class Summaries:
-    def __init__(self, workdir: Workdir):
+    def __init__(self, workdir: Workdir, *, root: str | None = None):
         self._writers = {}
         self._workdir = workdir
+        self._root = root or workdir.root
 
     def write(self, kind: str, step: int, scalars: dict[str, float]) -> None:
         """Writes each scalar under `kind/` (`train` or `eval`) at `step`."""
@@ -21,7 +22,7 @@ class Summaries:
     def _writer(self, kind: str):
         if kind not in self._writers:
             if self._workdir.is_chief:
-                self._writers[kind] = tf.summary.create_file_writer(self._workdir.path(kind))
+                self._writers[kind] = tf.summary.create_file_writer(f"{self._root}/{kind}")
             else:
                 self._writers[kind] = tf.summary.create_noop_writer()
         return self._writers[kind]
