@@ -18,9 +18,10 @@ def get_config() -> ml_collections.ConfigDict:
     config.model.mlp.hidden_units = (300, 100)  # Width of each hidden Dense layer, input to output.
     config.model.mlp.activation = "relu"  # Any Keras activation name.
     config.model.mlp.dropout = 0.0  # Dropout rate after each hidden layer (0 = none).
+    config.model.mlp.normalize = False  # Standardize inputs (Normalization adapted on train).
 
     config.data = ml_collections.ConfigDict()
-    config.data.source = "digits"  # A registered data source (trainer/data): digits | synthetic.
+    config.data.source = "digits"  # A registered data source: digits | synthetic | csv.
     config.data.shuffle_buffer = 10_000  # Examples in the training shuffle buffer.
     config.data.cache = True  # Cache decoded examples in memory before shuffling.
     config.data.digits = ml_collections.ConfigDict()
@@ -31,6 +32,18 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.synthetic.input_shape = (784,)  # Shape of one example's features.
     config.data.synthetic.num_classes = 10  # Labels are a fixed function of the features.
     config.data.synthetic.num_examples = 8192  # Examples per split, generated once in memory.
+
+    config.data.csv = ml_collections.ConfigDict()
+    config.data.csv.path = ""  # The CSV file (local or gs://), e.g. ../shared/datasets/...csv.
+    config.data.csv.label = "label"  # The numeric target column.
+    config.data.csv.label_scale = 1.0  # Multiplies the target (1e-5: dollars -> 100,000s).
+    config.data.csv.features = ()  # Numeric feature columns (empty: every other column).
+    config.data.csv.categorical = ()  # Columns kept as strings, for a StringLookup in the model.
+    config.data.csv.missing = "impute_median"  # impute_median | impute_mean | flag | drop.
+    config.data.csv.recipe = ""  # Derived features: '' (none) or california_housing_8.
+    config.data.csv.validation_fraction = 0.25  # Of what remains after the test split.
+    config.data.csv.test_fraction = 0.25  # Of all rows.
+    config.data.csv.split_seed = 42  # Fixes which rows land in which split.
 
     config.train = ml_collections.ConfigDict()
     config.train.global_batch_size = 128  # Across all replicas; must divide by their number.

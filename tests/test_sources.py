@@ -3,7 +3,8 @@ import pytest
 import tensorflow as tf
 
 from configs import base
-from trainer.data.sources import DigitsSource, SyntheticSource, create_source
+from trainer.data import create_source
+from trainer.data.sources import DigitsSource, SyntheticSource
 from trainer.errors import HarnessError
 
 
@@ -40,7 +41,7 @@ def test_synthetic_labels_follow_the_features():
 def test_unknown_source_lists_the_registered_ones():
     config = base.get_config()
     config.data.source = "kaggle"
-    with pytest.raises(HarnessError, match="Registered sources: digits, synthetic"):
+    with pytest.raises(HarnessError, match="Registered sources: csv, digits, synthetic"):
         create_source(config.data)
 
 

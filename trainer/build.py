@@ -17,7 +17,12 @@ def build_compiled_model(config, strategy: tf.distribute.Strategy, source: DataS
     features = sample[0]
     input_shape = tf.nest.map_structure(lambda array: tuple(array.shape[1:]), features)
     with strategy.scope():
-        model = build_model(config.model, input_shape=input_shape, num_classes=source.num_classes)
+        model = build_model(
+            config.model,
+            input_shape=input_shape,
+            num_classes=source.num_classes,
+            train_features=source.train_features(),
+        )
         model.compile(
             optimizer=_optimizer(config.train),
             loss=_checked_name(keras.losses.get, config.train.loss, "config.train.loss"),

@@ -34,6 +34,12 @@ _WORKDIR = flags.DEFINE_string(
     "Checkpoints, summaries, exports and results (local or gs://). "
     "Default: $TMPDIR/trainer/<config name>.",
 )
+_PROGRESS = flags.DEFINE_enum(
+    "progress",
+    "line",
+    ["line", "json", "quiet"],
+    "Per host loop: a log line, a JSON object on stdout, or nothing.",
+)
 _BAD_CONFIG = (AttributeError, KeyError, OSError, TypeError, ValueError, SyntaxError)
 
 
@@ -53,7 +59,13 @@ def main(argv):
         )
         from trainer.run import run_experiment  # Imports Keras, which must follow the strategy.
 
-        results = run_experiment(config, choice=choice, workdir=workdir, config_name=config_name)
+        results = run_experiment(
+            config,
+            choice=choice,
+            workdir=workdir,
+            config_name=config_name,
+            progress=_PROGRESS.value,
+        )
     except HarnessError as e:
         _fail(str(e), exit_code=e.exit_code)
     except StrategyError as e:

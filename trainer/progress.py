@@ -1,14 +1,29 @@
-"""One line per host loop: step / total, loss and metrics, examples/s and time left."""
+"""One line per host loop: step / total, loss and metrics, examples/s and time left.
+
+Modes: `line` (a log line), `json` (one JSON object per loop on stdout, for log pipelines) and
+`quiet` (nothing per loop; the start and the final results are still logged).
+"""
 
 import datetime
+import json
 import math
+import sys
 import time
+
+from absl import logging
+
+MODES = ("line", "json", "quiet")
 
 
 class Progress:
     """Measures throughput and ETA. The first loop (tracing) is timed apart from the rest."""
 
-    def __init__(self, *, start_step: int, total_steps: int, global_batch_size: int):
+    def __init__(
+        self, *, start_step: int, total_steps: int, global_batch_size: int, mode: str = "line"
+    ):
+        if mode not in MODES:
+            raise ValueError(f"Unknown progress mode {mode!r}: use one of {', '.join(MODES)}.")
+        self._mode = mode
         self._total = total_steps
         self._batch = global_batch_size
         self._steady_steps = 0
@@ -33,6 +48,22 @@ class Progress:
             return None
         return self._steady_steps * self._batch / self._steady_seconds
 
+    def report(self, *, step: int, metrics: dict[str, float], examples_per_sec: float) -> None:
+        """Shows the progress of the host loop that ended at `step`, in this Progress's mode."""
+        if self._mode == "line":
+            logging.info(
+                "%s", self.line(step=step, metrics=metrics, examples_per_sec=examples_per_sec)
+            )
+        elif self._mode == "json":
+            record = {
+                "step": step,
+                "total_steps": self._total,
+                **metrics,
+                "examples_per_sec": examples_per_sec,
+                "eta_s": self._eta_seconds(step),
+            }
+            print(json.dumps(record), file=sys.stdout, flush=True)
+
     def line(self, *, step: int, metrics: dict[str, float], examples_per_sec: float) -> str:
         percent = 100.0 * step / max(self._total, 1)
         shown = " ".join(f"{name} {_format(value)}" for name, value in metrics.items())
@@ -42,16 +73,18 @@ class Progress:
         )
 
     def _eta(self, step: int) -> str:
+        seconds = self._eta_seconds(step)
+        return "?" if seconds is None else str(datetime.timedelta(seconds=round(seconds)))
+
+    def _eta_seconds(self, step: int) -> float | None:
         left = self._total - step
         if left <= 0:
-            return "0:00:00"
+            return 0.0
         if self._steady_steps:
-            seconds = left * self._steady_seconds / self._steady_steps
-        elif self.first_loop_seconds:
-            seconds = left * self.first_loop_seconds / max(step - self.start_step, 1)
-        else:
-            return "?"
-        return str(datetime.timedelta(seconds=round(seconds)))
+            return left * self._steady_seconds / self._steady_steps
+        if self.first_loop_seconds:
+            return left * self.first_loop_seconds / max(step - self.start_step, 1)
+        return None
 
     @property
     def elapsed(self) -> float:

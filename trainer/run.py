@@ -20,7 +20,9 @@ from trainer.summaries import Summaries
 from trainer.workdir import Workdir
 
 
-def run_experiment(config, *, choice: StrategyChoice, workdir: str, config_name: str) -> dict:
+def run_experiment(
+    config, *, choice: StrategyChoice, workdir: str, config_name: str, progress: str = "line"
+) -> dict:
     """Trains to `config.train.steps` (resuming from the workdir), evaluates, exports.
 
     Returns the results that are also written to WORKDIR/results.json.
@@ -32,7 +34,7 @@ def run_experiment(config, *, choice: StrategyChoice, workdir: str, config_name:
     workdir = Workdir(workdir, is_chief=cluster.is_chief)
     try:
         workdir.ensure_writable()
-        experiment = Experiment(config, choice=choice, workdir=workdir)
+        experiment = Experiment(config, choice=choice, workdir=workdir, progress=progress)
         try:
             results = experiment.run()
         except tf.errors.OpError as e:
@@ -42,6 +44,8 @@ def run_experiment(config, *, choice: StrategyChoice, workdir: str, config_name:
             raise lost from e
         results.update(config=config_name, workers=cluster.num_workers)
         workdir.write_json("results.json", results)
+        if workdir.is_chief:
+            _draw_learning_curves(workdir.root)
         return results
     finally:
         workdir.close()
@@ -50,7 +54,7 @@ def run_experiment(config, *, choice: StrategyChoice, workdir: str, config_name:
 class Experiment:
     """The pieces of one run, built in the order tf.distribute needs them."""
 
-    def __init__(self, config, *, choice: StrategyChoice, workdir: Workdir):
+    def __init__(self, config, *, choice: StrategyChoice, workdir: Workdir, progress: str):
         self.config, self.choice, self.workdir = config, choice, workdir
         strategy = choice.strategy
         _check_config(config, strategy.num_replicas_in_sync)
@@ -66,13 +70,15 @@ class Experiment:
         self.checkpointer = Checkpointer(
             workdir=workdir, model=self.model, max_to_keep=config.checkpoint.max_to_keep
         )
+        # The handler restores the latest checkpoint as it starts; the Checkpointer restores
+        # after it, checking that the checkpoint fits and keeping the configured learning rate.
+        self.preemption = create_preemption_handler(strategy, self.checkpointer)
         self.start_step = self.checkpointer.restore_latest()
         if self.start_step > config.train.steps:
             raise HarnessError(
                 f"The workdir's checkpoint is at step {self.start_step}, past "
                 f"config.train.steps={config.train.steps}: raise it or use a new --workdir."
             )
-        self.preemption = create_preemption_handler(strategy, self.checkpointer)
         self.loop = HostLoop(
             strategy=strategy, model=self.model, jit_compile=config.train.jit_compile
         )
@@ -81,6 +87,7 @@ class Experiment:
             start_step=self.start_step,
             total_steps=config.train.steps,
             global_batch_size=config.train.global_batch_size,
+            mode=progress,
         )
 
     def run(self) -> dict:
@@ -149,10 +156,7 @@ class Experiment:
                 )
             examples_per_sec = self.progress.loop_done(steps=stop - step, seconds=seconds)
             step, train_results = stop, results
-            logging.info(
-                "%s",
-                self.progress.line(step=step, metrics=results, examples_per_sec=examples_per_sec),
-            )
+            self.progress.report(step=step, metrics=results, examples_per_sec=examples_per_sec)
             self.summaries.write(
                 "train",
                 step,
@@ -201,6 +205,16 @@ class Experiment:
 
     def _learning_rate(self) -> float:
         return float(tf.convert_to_tensor(self.model.optimizer.learning_rate).numpy())
+
+
+def _draw_learning_curves(workdir: str) -> None:
+    """WORKDIR/learning_curves.png; a picture that cannot be drawn does not fail the run."""
+    from trainer import report  # matplotlib loads only here.
+
+    try:
+        logging.info("Learning curves: %s", report.draw_run(workdir))
+    except (HarnessError, OSError, ValueError, tf.errors.OpError) as e:
+        logging.warning("Could not draw the learning curves: %s", e)
 
 
 def _next_stop(step: int, config) -> int:

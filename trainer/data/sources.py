@@ -30,6 +30,10 @@ class DataSource(abc.ABC):
     def examples(self, split: str, input_context: tf.distribute.InputContext) -> tf.data.Dataset:
         """Unbatched examples of `split`: this pipeline's shard if `shards_itself`, else all."""
 
+    def train_features(self):
+        """The train split's features in memory, to adapt preprocessing layers; None if too big."""
+        return None
+
     def sample_batch(self, batch_size: int = 2):
         """A few local examples as one batch of numpy arrays, to build the model and its state."""
         dataset = self.examples("train", tf.distribute.InputContext()).batch(batch_size)
@@ -42,6 +46,9 @@ class InMemorySource(DataSource):
     def __init__(self, splits: dict[str, tuple[np.ndarray, np.ndarray]], num_classes: int | None):
         self._splits = splits
         self.num_classes = num_classes
+
+    def train_features(self):
+        return self._splits["train"][0]
 
     def examples(self, split, input_context):
         if split not in self._splits:
@@ -106,20 +113,3 @@ class SyntheticSource(InMemorySource):
             labels = np.argmax(features.reshape(num_examples, -1) @ projection, axis=1)
             splits[split] = (features, labels.astype(np.int32))
         super().__init__(splits, num_classes=num_classes)
-
-
-SOURCES = {"digits": DigitsSource, "synthetic": SyntheticSource}
-
-
-def create_source(data_config, *, seed: int = 0) -> DataSource:
-    """The source named by `data_config.source`, built from its own config section."""
-    name = data_config.source
-    if name not in SOURCES:
-        raise HarnessError(
-            f"Unknown data source {name!r} (config.data.source). "
-            f"Registered sources: {', '.join(sorted(SOURCES))}."
-        )
-    fields = data_config[name].to_dict()
-    if name == "synthetic":
-        fields["seed"] = seed
-    return SOURCES[name](**fields)

@@ -1,7 +1,9 @@
 """Name -> builder. A builder is a function with keyword-only arguments that returns a Keras model.
 
-Every builder receives `input_shape` and `num_classes` from the data, plus the fields of its own
-section of the config (`config.model.<name>`); a field the builder does not take is an error.
+Every builder receives `input_shape` and `num_classes` (None for regression) from the data, and
+`train_features` (the train split's features, to adapt preprocessing layers) if it asks for it,
+plus the fields of its own section of the config (`config.model.<name>`); a field the builder
+does not take is an error.
 """
 
 import inspect
@@ -11,7 +13,7 @@ from trainer.errors import HarnessError
 from trainer.keras_api import keras
 
 MODELS: dict[str, Callable[..., keras.Model]] = {}
-_FROM_DATA = ("input_shape", "num_classes")
+_FROM_DATA = ("input_shape", "num_classes", "train_features")
 
 
 def register(name: str):
@@ -26,7 +28,7 @@ def register(name: str):
     return decorator
 
 
-def build_model(model_config, *, input_shape, num_classes) -> keras.Model:
+def build_model(model_config, *, input_shape, num_classes, train_features=None) -> keras.Model:
     """Builds `model_config.name` with the fields of `model_config[name]`. Call inside the scope."""
     name = model_config.name
     if name not in MODELS:
@@ -51,6 +53,8 @@ def build_model(model_config, *, input_shape, num_classes) -> keras.Model:
             + (f"missing field(s) {missing}; " if missing else "")
             + f"it takes {accepted}."
         )
+    if "train_features" in inspect.signature(builder).parameters:
+        fields["train_features"] = train_features
     return builder(input_shape=tuple(input_shape), num_classes=num_classes, **fields)
 
 

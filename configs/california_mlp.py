@@ -1,0 +1,34 @@
+"""Regression on California housing (the 8 derived features), a 3x64 MLP with Adam.
+
+The data is the real census file in ../shared/datasets (not part of the package): pass its path.
+
+    python -m trainer.main --config=configs/california_mlp.py \
+        --config.data.csv.path=../shared/datasets/california_housing/housing.csv
+
+Target in units of 100,000 dollars; random 75/25 train/test split, a quarter of train held out
+for validation; features standardized by a Normalization layer adapted on train; the 207 missing
+total_bedrooms imputed with the train median. Plain Keras reaches a test MSE of about 0.29 here.
+"""
+
+from configs import base
+
+
+def get_config():
+    config = base.get_config()
+    config.data.source = "csv"
+    config.data.csv.path = "../shared/datasets/california_housing/housing.csv"
+    config.data.csv.label = "median_house_value"
+    config.data.csv.label_scale = 1e-5
+    config.data.csv.recipe = "california_housing_8"
+    config.data.csv.missing = "impute_median"
+    config.model.name = "mlp"
+    config.model.mlp.hidden_units = (64, 64, 64)
+    config.model.mlp.normalize = True
+    config.train.loss = "mse"
+    config.train.metrics = ("mae",)
+    config.train.global_batch_size = 64
+    config.train.steps = 3000
+    config.train.learning_rate = 1e-3
+    config.eval.every_steps = 1000
+    config.checkpoint.every_steps = 1000
+    return config

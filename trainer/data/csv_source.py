@@ -1,0 +1,185 @@
+"""CSV files with typed columns, missing values handled on purpose, splits fixed by a seed.
+
+Numeric columns become one float32 feature vector; categorical columns stay strings (for a
+StringLookup inside the model), in which case features are a dict {"numeric": ..., column: ...}.
+Missing numeric values are imputed with a statistic of the train split only (`impute_median`,
+`impute_mean`), imputed and flagged with a 0/1 column (`flag`), or their rows dropped (`drop`).
+A `recipe` derives features from raw columns: `california_housing_8` gives scikit-learn's 8
+California-housing features (MedInc, HouseAge, AveRooms, AveBedrms, Population, AveOccup,
+Latitude, Longitude) from the census columns.
+"""
+
+import csv
+import io
+
+import numpy as np
+import tensorflow as tf
+
+from trainer.data.sources import InMemorySource
+from trainer.errors import HarnessError
+
+MISSING = ("impute_median", "impute_mean", "flag", "drop")
+
+
+def _california_housing_8(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    households = columns["households"]
+    return {
+        "MedInc": columns["median_income"],
+        "HouseAge": columns["housing_median_age"],
+        "AveRooms": columns["total_rooms"] / households,
+        "AveBedrms": columns["total_bedrooms"] / households,
+        "Population": columns["population"],
+        "AveOccup": columns["population"] / households,
+        "Latitude": columns["latitude"],
+        "Longitude": columns["longitude"],
+    }
+
+
+# name: (the raw columns it reads, the function that derives the features from them)
+RECIPES = {
+    "california_housing_8": (
+        (
+            "median_income",
+            "housing_median_age",
+            "total_rooms",
+            "total_bedrooms",
+            "population",
+            "households",
+            "latitude",
+            "longitude",
+        ),
+        _california_housing_8,
+    ),
+}
+
+
+class CsvSource(InMemorySource):
+    def __init__(
+        self,
+        *,
+        path: str,
+        label: str,
+        label_scale: float,
+        features,
+        categorical,
+        missing: str,
+        recipe: str,
+        validation_fraction: float,
+        test_fraction: float,
+        split_seed: int,
+    ):
+        if not path:
+            raise HarnessError(
+                "config.data.csv.path is empty: set it to a CSV file, e.g. "
+                "--config.data.csv.path=../shared/datasets/california_housing/housing.csv"
+            )
+        if missing not in MISSING:
+            raise HarnessError(
+                f"config.data.csv.missing={missing!r}: use one of {', '.join(MISSING)}."
+            )
+        if recipe and recipe not in RECIPES:
+            raise HarnessError(
+                f"config.data.csv.recipe={recipe!r}: use '' or one of {', '.join(RECIPES)}."
+            )
+        header, rows = _read(path)
+        categorical = tuple(categorical)
+        wanted = [label, *categorical, *(features or ())]
+        absent = [name for name in wanted if name not in header]
+        if absent:
+            raise HarnessError(f"{path} has no column(s) {absent}; its columns are {header}.")
+
+        if recipe:
+            numeric_names = list(RECIPES[recipe][0])
+        elif features:
+            numeric_names = list(features)
+        else:
+            numeric_names = [c for c in header if c != label and c not in categorical]
+        absent = [name for name in numeric_names if name not in header]
+        if absent:
+            raise HarnessError(f"{path} has no column(s) {absent}; its columns are {header}.")
+        numeric = {name: _numeric_column(path, header, rows, name) for name in numeric_names}
+        labels = _numeric_column(path, header, rows, label)
+        if recipe:
+            numeric = RECIPES[recipe][1](numeric)
+        train, validation, test = _split(len(rows), validation_fraction, test_fraction, split_seed)
+        matrix = np.stack(list(numeric.values()), axis=1)
+        self.feature_names = list(numeric)
+        matrix, keep = self._handle_missing(matrix, missing, train)
+        if np.isnan(labels).any():
+            keep &= ~np.isnan(labels)
+        strings = {
+            name: np.array([row[header.index(name)] for row in rows]) for name in categorical
+        }
+        splits = {}
+        for name, index in (("train", train), ("validation", validation), ("test", test)):
+            index = index[keep[index]]
+            x = matrix[index].astype(np.float32)
+            if strings:
+                x = {"numeric": x, **{col: values[index] for col, values in strings.items()}}
+            splits[name] = (x, (labels[index] * label_scale).astype(np.float32)[:, None])
+        super().__init__(splits, num_classes=None)
+        self.rows_with_missing = int(np.isnan(np.stack(list(numeric.values()), 1)).any(1).sum())
+
+    def _handle_missing(self, matrix, missing, train):
+        """Imputes from train-split statistics (or flags, or drops); returns (matrix, rows kept)."""
+        keep = np.ones(len(matrix), dtype=bool)
+        holes = np.isnan(matrix)
+        if missing == "drop":
+            return matrix, keep & ~holes.any(axis=1)
+        statistic = np.nanmean if missing == "impute_mean" else np.nanmedian
+        fill = statistic(matrix[train], axis=0)
+        filled = np.where(holes, fill[None, :], matrix)
+        if missing == "flag":
+            flagged = [i for i in range(matrix.shape[1]) if holes[:, i].any()]
+            filled = np.concatenate([filled, holes[:, flagged].astype(np.float64)], axis=1)
+            self.feature_names += [f"{self.feature_names[i]}_missing" for i in flagged]
+        return filled, keep
+
+
+def _read(path: str):
+    try:
+        with tf.io.gfile.GFile(path, "r") as f:
+            text = f.read()
+    except (tf.errors.NotFoundError, tf.errors.PermissionDeniedError) as e:
+        raise HarnessError(
+            f"Cannot read CSV file {path} (config.data.csv.path): {type(e).__name__}."
+        ) from e
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    rows = [row for row in reader if row]
+    if not header or not rows:
+        raise HarnessError(f"CSV file {path} has no header or no rows.")
+    bad = next((i for i, row in enumerate(rows) if len(row) != len(header)), None)
+    if bad is not None:
+        raise HarnessError(
+            f"{path} line {bad + 2} has {len(rows[bad])} fields; the header has {len(header)}."
+        )
+    return header, rows
+
+
+def _numeric_column(path, header, rows, name) -> np.ndarray:
+    column = header.index(name)
+    values = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        text = row[column].strip()
+        try:
+            values[i] = float(text) if text else np.nan
+        except ValueError as e:
+            raise HarnessError(
+                f"{path} column {name!r} must be numeric but line {i + 2} has {text!r}: list it "
+                "in config.data.csv.categorical or fix the file."
+            ) from e
+    return values
+
+
+def _split(count: int, validation_fraction: float, test_fraction: float, seed: int):
+    """Test is a random `test_fraction`; validation a `validation_fraction` of the rest."""
+    if not (0 < test_fraction < 1 and 0 < validation_fraction < 1):
+        raise HarnessError(
+            "config.data.csv.test_fraction and validation_fraction must be between 0 and 1."
+        )
+    order = np.random.default_rng(seed).permutation(count)
+    test_count = int(round(count * test_fraction))
+    validation_count = int(round((count - test_count) * validation_fraction))
+    test, rest = order[:test_count], order[test_count:]
+    return rest[validation_count:], rest[:validation_count], test
