@@ -1,0 +1,93 @@
+"""Command-line plumbing shared by the entry points: the config flag, one-line errors, quiet logs.
+
+config_flags reports a bad config file or override as a traceback, at different moments (when
+the flag is defined, when flags are parsed, or lazily when the config is first read). These
+helpers turn each into one `error: ...` line and exit code 2.
+"""
+
+import logging as python_logging
+import os
+import sys
+import warnings
+
+from absl import flags, logging
+from ml_collections import config_flags
+
+import configs
+
+_BAD_CONFIG = (AttributeError, KeyError, OSError, TypeError, ValueError, SyntaxError)
+
+
+def fail(message: str, exit_code: int = 2):
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(exit_code)
+
+
+def define_config_flag() -> None:
+    """--config, default configs/digits_mlp.py; overrides as --config.train.steps=500."""
+    try:  # config_flags loads the default file and applies overrides as it defines the flag.
+        config_flags.DEFINE_config_file(
+            "config",
+            configs.DEFAULT_CONFIG,
+            "Experiment config file (a Python file with get_config()); override fields with "
+            "--config.train.steps=500 and the like.",
+            lock_config=True,
+        )
+    except _BAD_CONFIG as e:
+        fail(_config_error(e, configs.DEFAULT_CONFIG))
+
+
+def parse_flags(argv):
+    """An absl `flags_parser`: every flag or config mistake is one line."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as e:
+        fail(str(e))
+    except _BAD_CONFIG as e:
+        path = next(
+            (a.split("=", 1)[1] for a in argv if a.startswith("--config=")), configs.DEFAULT_CONFIG
+        )
+        fail(_config_error(e, path))
+
+
+def load_config():
+    """(config, path of its file), loaded now so that a bad file fails here."""
+    path = flags.FLAGS["config"].config_filename
+    try:
+        config = flags.FLAGS.config
+        config.to_dict()  # config_flags loads lazily: load now, inside this try.
+        return config, path
+    except _BAD_CONFIG as e:
+        fail(_config_error(e, path))
+
+
+def _config_error(error: Exception, path: str) -> str:
+    text = " ".join(str(error).replace("\\n", " ").split()).strip("'\"")
+    if "get_config" in text:
+        return f"config file {path} does not define get_config(): add one that returns the config."
+    if not os.path.isfile(path):
+        return f"config file {path} does not exist: pass --config=PATH/TO/EXPERIMENT.py."
+    if isinstance(error, OSError | SyntaxError):
+        return f"cannot load config file {path}: {text}"
+    return (
+        f"bad config field in {path}: {text}. Every field and its type are in "
+        "configs/base.py; a new field must be added there first."
+    )
+
+
+def quiet_logs() -> None:
+    """Our lines, short; TensorFlow's and Keras's own INFO chatter (collectives, savers) hidden."""
+    python_logging.getLogger("tensorflow").setLevel(python_logging.WARNING)
+    warnings.filterwarnings("ignore", message="To make it possible to preserve tf.data options")
+    handler = logging.get_absl_handler()
+    handler.setFormatter(
+        python_logging.Formatter("%(asctime)s %(levelname).1s %(message)s", "%H:%M:%S")
+    )
+    handler.addFilter(_drop_library_info)
+
+
+def _drop_library_info(record) -> bool:
+    path = record.pathname.replace(os.sep, "/")
+    return record.levelno > python_logging.INFO or not (
+        "/tensorflow/" in path or "/keras/" in path or "/tf_keras/" in path
+    )
