@@ -2,8 +2,13 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
+import threading
+import time
+
+from launch.local import free_ports, tf_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -65,3 +70,55 @@ def assert_one_line_error(process: subprocess.CompletedProcess, *fragments: str)
     for fragment in fragments:
         assert fragment in errors[0], errors[0]
     return errors[0]
+
+
+class Cluster:
+    """`trainer.main` workers under MultiWorkerMirrored, one per workdir, stderr kept by line."""
+
+    def __init__(self, workdirs, *args):
+        addresses = [f"localhost:{port}" for port in free_ports(len(workdirs))]
+        self.lines = [[] for _ in workdirs]
+        self.processes = []
+        for index, workdir in enumerate(workdirs):
+            env = dict(os.environ, TF_CONFIG=tf_config(addresses, index), PYTHONUNBUFFERED="1")
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "trainer.main",
+                    "--strategy=multi_worker_mirrored",
+                    f"--workdir={workdir}",
+                    *args,
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            threading.Thread(
+                target=self._collect, args=(process, self.lines[index]), daemon=True
+            ).start()
+            self.processes.append(process)
+
+    @staticmethod
+    def _collect(process, lines):
+        for line in process.stderr:
+            lines.append(line)
+
+    def wait_for(self, worker: int, fragment: str, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(fragment in line for line in self.lines[worker]):
+            assert time.monotonic() < deadline, "".join(self.lines[worker][-30:])
+            assert self.processes[worker].poll() is None, "".join(self.lines[worker][-30:])
+            time.sleep(0.05)
+
+    def wait(self, timeout: float = 180) -> list[int]:
+        return [process.wait(timeout=timeout) for process in self.processes]
+
+    def logged_steps(self, worker: int) -> list[int]:
+        return [
+            int(m.group(1))
+            for line in self.lines[worker]
+            if (m := re.search(r" step (\d+)/\d+ ", line))
+        ]

@@ -1,18 +1,13 @@
 """Preemption, hard failure and numerical equivalence, with real worker processes on loopback."""
 
 import os
-import re
 import signal
-import subprocess
-import sys
-import threading
 import time
 
 import numpy as np
 import tensorflow as tf
 
-from launch.local import free_ports, tf_config
-from tests.helpers import REPO, assert_ok, read_results, train
+from tests.helpers import Cluster, assert_ok, read_results, train
 
 LONG_RUN = (
     "--config.train.steps=2000",
@@ -23,65 +18,13 @@ LONG_RUN = (
 )
 
 
-class Cluster:
-    """Two `trainer.main` workers under MultiWorkerMirrored, their stderr collected line by line."""
-
-    def __init__(self, workdir, *args):
-        addresses = [f"localhost:{port}" for port in free_ports(2)]
-        self.lines = [[], []]
-        self.processes = []
-        for index in range(2):
-            env = dict(os.environ, TF_CONFIG=tf_config(addresses, index), PYTHONUNBUFFERED="1")
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "trainer.main",
-                    "--strategy=multi_worker_mirrored",
-                    f"--workdir={workdir}",
-                    *args,
-                ],
-                cwd=REPO,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            threading.Thread(
-                target=self._collect, args=(process, self.lines[index]), daemon=True
-            ).start()
-            self.processes.append(process)
-
-    @staticmethod
-    def _collect(process, lines):
-        for line in process.stderr:
-            lines.append(line)
-
-    def wait_for(self, worker: int, fragment: str, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(fragment in line for line in self.lines[worker]):
-            assert time.monotonic() < deadline, "".join(self.lines[worker][-30:])
-            assert self.processes[worker].poll() is None, "".join(self.lines[worker][-30:])
-            time.sleep(0.05)
-
-    def wait(self, timeout: float = 180) -> list[int]:
-        return [process.wait(timeout=timeout) for process in self.processes]
-
-    def logged_steps(self, worker: int) -> list[int]:
-        return [
-            int(m.group(1))
-            for line in self.lines[worker]
-            if (m := re.search(r" step (\d+)/\d+ ", line))
-        ]
-
-
 def _latest_checkpoint_step(workdir) -> int:
     path = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
     return int(path.rsplit("-", 1)[1])
 
 
 def test_sigterm_saves_on_every_worker_at_the_same_step_and_a_relaunch_finishes(workdir):
-    cluster = Cluster(workdir, *LONG_RUN)
+    cluster = Cluster([workdir, workdir], *LONG_RUN)
     cluster.wait_for(0, "ckpt-200")
     cluster.processes[1].send_signal(signal.SIGTERM)  # Kubernetes evicts one pod.
     assert cluster.wait() == [42, 42]
@@ -91,7 +34,7 @@ def test_sigterm_saves_on_every_worker_at_the_same_step_and_a_relaunch_finishes(
         assert any(f"saved a checkpoint at step {saved}" in line for line in cluster.lines[worker])
         assert max(cluster.logged_steps(worker)) == saved
 
-    relaunch = Cluster(workdir, *LONG_RUN)
+    relaunch = Cluster([workdir, workdir], *LONG_RUN)
     assert relaunch.wait() == [0, 0], "".join(relaunch.lines[0][-30:])
     results = read_results(workdir)
     assert results["step"] == 2000 and results["steps_this_run"] == 2000 - saved
@@ -99,7 +42,7 @@ def test_sigterm_saves_on_every_worker_at_the_same_step_and_a_relaunch_finishes(
 
 
 def test_sigkill_makes_the_survivor_fail_fast_naming_the_lost_worker(workdir):
-    cluster = Cluster(workdir, *LONG_RUN)
+    cluster = Cluster([workdir, workdir], *LONG_RUN)
     cluster.wait_for(0, "ckpt-200")
     killed_at = time.monotonic()
     cluster.processes[1].send_signal(signal.SIGKILL)
@@ -114,7 +57,7 @@ def test_sigkill_makes_the_survivor_fail_fast_naming_the_lost_worker(workdir):
     restart_step = _latest_checkpoint_step(workdir)
     redone = max(cluster.logged_steps(0)) - restart_step
     assert 0 <= redone <= 200 + 50  # At most one checkpoint interval (plus the loop in flight).
-    relaunch = Cluster(workdir, *LONG_RUN)
+    relaunch = Cluster([workdir, workdir], *LONG_RUN)
     assert relaunch.wait() == [0, 0], "".join(relaunch.lines[0][-30:])
     assert read_results(workdir)["step"] == 2000
 
@@ -160,7 +103,7 @@ def test_one_replica_two_replicas_and_two_workers_learn_the_same_weights(tmp_pat
             f"--workdir={mirrored}", "--strategy=mirrored", "--num_cpu_devices=2", *EQUIVALENCE_RUN
         )
     )
-    cluster = Cluster(workers, *EQUIVALENCE_RUN)
+    cluster = Cluster([workers, workers], *EQUIVALENCE_RUN)
     assert cluster.wait() == [0, 0], "".join(cluster.lines[0][-30:])
     assert read_results(workers)["replicas"] == 2 and read_results(mirrored)["replicas"] == 2
 

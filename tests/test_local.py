@@ -2,11 +2,9 @@
 
 import io
 import os
-import subprocess
-import sys
 
-from launch.local import free_ports, launch, tf_config
-from tests.helpers import REPO, read_results
+from launch.local import launch
+from tests.helpers import REPO, Cluster, read_results
 
 SHORT_RUN = (
     "--config.train.steps=200",
@@ -18,30 +16,10 @@ SHORT_RUN = (
 
 def test_two_workers_train_together_and_only_the_chief_writes(tmp_path):
     chief_dir, other_dir = tmp_path / "chief", tmp_path / "worker1"
-    addresses = [f"localhost:{port}" for port in free_ports(2)]
-    workers = []
-    for index, workdir in enumerate((chief_dir, other_dir)):
-        env = dict(os.environ, TF_CONFIG=tf_config(addresses, index))
-        # Each worker is told a different workdir, so anything worker 1 wrote would show.
-        workers.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "trainer.main",
-                    "--strategy=multi_worker_mirrored",
-                    f"--workdir={workdir}",
-                    *SHORT_RUN,
-                ],
-                cwd=REPO,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
-    errors = [w.communicate(timeout=300)[1] for w in workers]
-    assert [w.returncode for w in workers] == [0, 0], errors[0][-2000:] + errors[1][-2000:]
+    # Each worker is told a different workdir, so anything worker 1 wrote would show.
+    cluster = Cluster([chief_dir, other_dir], *SHORT_RUN)
+    assert cluster.wait(timeout=300) == [0, 0], "".join(cluster.lines[0][-30:])
+    errors = ["".join(lines) for lines in cluster.lines]
 
     results = read_results(chief_dir)
     assert results["strategy"] == "multi_worker_mirrored"
