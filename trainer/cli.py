@@ -88,6 +88,5 @@ def quiet_logs() -> None:
 
 def _drop_library_info(record) -> bool:
     path = record.pathname.replace(os.sep, "/")
-    return record.levelno > python_logging.INFO or not (
-        "/tensorflow/" in path or "/keras/" in path or "/tf_keras/" in path
-    )
+    libraries = ("/tensorflow/", "/keras/", "/tf_keras/", "/tensorboard/")
+    return record.levelno > python_logging.INFO or not any(lib in path for lib in libraries)
