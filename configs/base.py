@@ -21,7 +21,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.model.mlp.normalize = False  # Standardize inputs (Normalization adapted on train).
 
     config.data = ml_collections.ConfigDict()
-    config.data.source = "digits"  # A registered data source: digits | synthetic | csv.
+    config.data.source = "digits"  # digits | synthetic | csv | tfds | tfrecord (trainer/data).
     config.data.shuffle_buffer = 10_000  # Examples in the training shuffle buffer.
     config.data.cache = True  # Cache decoded examples in memory before shuffling.
     config.data.digits = ml_collections.ConfigDict()
@@ -44,6 +44,18 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.csv.validation_fraction = 0.25  # Of what remains after the test split.
     config.data.csv.test_fraction = 0.25  # Of all rows.
     config.data.csv.split_seed = 42  # Fixes which rows land in which split.
+
+    config.data.tfds = ml_collections.ConfigDict()
+    config.data.tfds.name = ""  # A tensorflow-datasets name, e.g. fashion_mnist.
+    config.data.tfds.data_dir = ""  # Where it is prepared (local or gs://; '' = tfds default).
+    config.data.tfds.train_split = "train[:90%]"  # tfds split strings.
+    config.data.tfds.validation_split = "train[90%:]"  # Held out from train by default.
+    config.data.tfds.test_split = "test"  # The dataset's own test split.
+    config.data.tfds.feature_key = "image"  # The input feature (integers become float32).
+    config.data.tfds.label_key = "label"  # The target feature.
+    config.data.tfrecord = ml_collections.ConfigDict()
+    config.data.tfrecord.dir = ""  # A directory written by `python -m trainer.prepare`.
+    config.data.tfrecord.cycle_length = 4  # Shard files read in parallel per input pipeline.
 
     config.train = ml_collections.ConfigDict()
     config.train.global_batch_size = 128  # Across all replicas; must divide by their number.

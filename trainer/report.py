@@ -103,9 +103,6 @@ def draw_run(workdir: str) -> str:
     )
 
 
-_OUT = flags.DEFINE_string("out", "learning_curves.png", "The PNG to write (local or gs://).")
-
-
 def main(argv):
     workdirs = argv[1:]
     if not workdirs:
@@ -115,8 +112,9 @@ def main(argv):
     except HarnessError as e:
         print(f"error: {e}", flush=True)
         raise SystemExit(2) from e
-    print(draw(runs, _OUT.value))
+    print(draw(runs, flags.FLAGS.out))
 
 
 if __name__ == "__main__":
+    flags.DEFINE_string("out", "learning_curves.png", "The PNG to write (local or gs://).")
     app.run(main)

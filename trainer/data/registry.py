@@ -2,9 +2,17 @@
 
 from trainer.data.csv_source import CsvSource
 from trainer.data.sources import DataSource, DigitsSource, SyntheticSource
+from trainer.data.tfds_source import TfdsSource
+from trainer.data.tfrecord_source import TfRecordSource
 from trainer.errors import HarnessError
 
-SOURCES = {"digits": DigitsSource, "synthetic": SyntheticSource, "csv": CsvSource}
+SOURCES = {
+    "digits": DigitsSource,
+    "synthetic": SyntheticSource,
+    "csv": CsvSource,
+    "tfds": TfdsSource,
+    "tfrecord": TfRecordSource,
+}
 
 
 def create_source(data_config, *, seed: int = 0) -> DataSource:

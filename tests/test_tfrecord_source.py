@@ -1,0 +1,123 @@
+"""TFRecord shards written by the prepare command, read back under several input pipelines."""
+
+import json
+import os
+
+import pytest
+import tensorflow as tf
+
+from tests.helpers import assert_ok, read_results, run_module, train
+from trainer.data.sources import DigitsSource
+from trainer.data.tfrecord_source import TfRecordSource
+from trainer.errors import HarnessError
+from trainer.prepare import prepare
+
+
+def _digits():
+    return DigitsSource(validation_examples=180, test_examples=360, split_seed=0)
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("shards") / "digits")
+    prepare(_digits(), out, num_shards=4, overwrite=False)
+    return out
+
+
+def _rows(source, split, pipelines=1, pipeline=0):
+    ctx = tf.distribute.InputContext(
+        num_input_pipelines=pipelines, input_pipeline_id=pipeline, num_replicas_in_sync=pipelines
+    )
+    return [(x.tobytes(), int(y)) for x, y in source.examples(split, ctx).as_numpy_iterator()]
+
+
+def test_prepare_writes_shards_and_a_spec(shards):
+    with open(os.path.join(shards, "spec.json")) as f:
+        spec = json.load(f)
+    assert spec["num_classes"] == 10 and spec["label"] == "label"
+    assert spec["features"] == {
+        "features": {"dtype": "float32", "shape": [64]},
+        "label": {"dtype": "int32", "shape": []},
+    }
+    assert {s: v["examples"] for s, v in spec["splits"].items()} == {
+        "train": 1257,
+        "validation": 180,
+        "test": 360,
+    }
+    assert len(spec["splits"]["train"]["shards"]) == 4
+
+
+@pytest.mark.parametrize("num_shards", [4, 1])  # By file, then by record (fewer files).
+def test_two_pipelines_read_disjoint_halves_in_a_fixed_order(tmp_path, num_shards):
+    out = str(tmp_path / "digits")
+    prepare(_digits(), out, num_shards=num_shards, overwrite=False)
+    source = TfRecordSource(dir=out, cycle_length=4)
+    halves = [_rows(source, "train", 2, i) for i in range(2)]
+    whole = _rows(source, "train")
+    assert not set(halves[0]) & set(halves[1])
+    assert sorted(halves[0] + halves[1]) == sorted(whole)
+    assert sorted(whole) == sorted(
+        (x.tobytes(), int(y)) for x, y in zip(*_digits()._splits["train"], strict=True)
+    )
+    assert [_rows(source, "train", 2, i) for i in range(2)] == halves  # Same order again.
+
+
+def test_prepare_refuses_a_non_empty_directory_unless_asked(shards):
+    with pytest.raises(HarnessError, match="is not empty: pass --overwrite"):
+        prepare(_digits(), shards, num_shards=2, overwrite=False)
+
+
+def _copy(shards, tmp_path):
+    out = tmp_path / "copy"
+    out.mkdir()
+    for name in os.listdir(shards):
+        (out / name).write_bytes((open(os.path.join(shards, name), "rb")).read())
+    return out
+
+
+def test_a_truncated_shard_is_named(shards, tmp_path):
+    out = _copy(shards, tmp_path)
+    shard = out / "train-00002-of-00004.tfrecord"
+    shard.write_bytes(shard.read_bytes()[:1000])
+    with pytest.raises(HarnessError, match=f"Shard {out}/train-00002-of-00004.tfrecord has 1000"):
+        TfRecordSource(dir=str(out), cycle_length=4)
+
+
+def test_a_spec_that_does_not_match_the_records_names_the_feature(shards, tmp_path):
+    out = _copy(shards, tmp_path)
+    spec = json.loads((out / "spec.json").read_text())
+    spec["features"]["features"]["shape"] = [8, 8]
+    (out / "spec.json").write_text(json.dumps(spec))
+    with pytest.raises(HarnessError, match="do not match spec.json at feature 'features'"):
+        TfRecordSource(dir=str(out), cycle_length=4)
+
+
+def test_missing_spec_missing_shard_and_unknown_split_are_named(shards, tmp_path):
+    with pytest.raises(HarnessError, match="No spec.json in"):
+        TfRecordSource(dir=str(tmp_path), cycle_length=4)
+    out = _copy(shards, tmp_path)
+    os.remove(out / "test-00001-of-00004.tfrecord")
+    with pytest.raises(HarnessError, match="test-00001-of-00004.tfrecord named in spec.json is"):
+        TfRecordSource(dir=str(out), cycle_length=4)
+    with pytest.raises(HarnessError, match="Split 'dev' does not exist"):
+        _rows(TfRecordSource(dir=shards, cycle_length=4), "dev")
+
+
+def test_the_prepare_command_and_training_from_its_shards(tmp_path):
+    out, workdir = str(tmp_path / "shards"), str(tmp_path / "run")
+    prepared = run_module("trainer.prepare", "--source=digits", f"--out={out}", "--num_shards=3")
+    assert_ok(prepared)
+    assert "Wrote 1797 examples and spec.json" in prepared.stderr
+    again = run_module("trainer.prepare", "--source=digits", f"--out={out}")
+    assert again.returncode == 2 and "pass --overwrite" in again.stderr
+    assert_ok(
+        train(
+            "--strategy=mirrored",
+            "--num_cpu_devices=2",
+            f"--workdir={workdir}",
+            "--config.data.source=tfrecord",
+            f"--config.data.tfrecord.dir={out}",
+            "--config.train.steps=600",
+        )
+    )
+    assert read_results(workdir)["test"]["accuracy"] > 0.9

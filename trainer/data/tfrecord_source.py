@@ -1,0 +1,134 @@
+"""TFRecord shards (local or gs://) described by a spec file, as written by `trainer.prepare`.
+
+Every feature is stored as one serialized tensor (`tf.io.serialize_tensor`), so any dtype and
+shape round-trips; `spec.json` beside the shards names each feature's dtype and shape, the label
+feature, the shard files of each split with their sizes and example counts, and the classes.
+Input pipelines shard by file when a split has at least as many files as pipelines, else by
+record. A shard whose size differs from the spec (truncated, or rewritten) is named before
+training starts.
+"""
+
+import json
+
+import tensorflow as tf
+
+from trainer.data.sources import DataSource
+from trainer.errors import HarnessError
+
+SPEC_FILE = "spec.json"
+
+
+def read_spec(directory: str) -> dict:
+    path = f"{directory.rstrip('/')}/{SPEC_FILE}"
+    if not tf.io.gfile.exists(path):
+        raise HarnessError(
+            f"No {SPEC_FILE} in {directory} (config.data.tfrecord.dir): write the shards with "
+            "`python -m trainer.prepare --out=DIR ...`, which writes the spec beside them."
+        )
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
+
+
+def encode(features: dict) -> bytes:
+    """One example (a dict of numpy values) as a serialized tf.train.Example."""
+    return tf.train.Example(
+        features=tf.train.Features(
+            feature={
+                name: tf.train.Feature(
+                    bytes_list=tf.train.BytesList(value=[tf.io.serialize_tensor(value).numpy()])
+                )
+                for name, value in features.items()
+            }
+        )
+    ).SerializeToString()
+
+
+class TfRecordSource(DataSource):
+    shards_itself = True
+
+    def __init__(self, *, dir: str, cycle_length: int):  # noqa: A002 - the config field's name.
+        if not dir:
+            raise HarnessError(
+                "config.data.tfrecord.dir is empty: set it to a directory that "
+                "`python -m trainer.prepare --out=DIR` wrote."
+            )
+        self._dir = dir.rstrip("/")
+        self._spec = read_spec(self._dir)
+        self._cycle_length = cycle_length
+        self.num_classes = self._spec.get("num_classes")
+        self._label = self._spec["label"]
+        self._features = {name: spec for name, spec in self._spec["features"].items()}
+        self._check_files()
+        self._check_first_record()
+
+    def _files(self, split: str) -> list[str]:
+        if split not in self._spec["splits"]:
+            raise HarnessError(
+                f"Split {split!r} does not exist in {self._dir}; it has "
+                f"{sorted(self._spec['splits'])}."
+            )
+        return [f"{self._dir}/{shard['file']}" for shard in self._spec["splits"][split]["shards"]]
+
+    def _check_files(self) -> None:
+        for split, described in self._spec["splits"].items():
+            if not described["shards"]:
+                raise HarnessError(f"Split {split!r} in {self._dir} has no shard files.")
+            for shard in described["shards"]:
+                path = f"{self._dir}/{shard['file']}"
+                if not tf.io.gfile.exists(path):
+                    raise HarnessError(f"Shard {path} named in {SPEC_FILE} is missing.")
+                size = tf.io.gfile.stat(path).length
+                if size != shard["bytes"]:
+                    raise HarnessError(
+                        f"Shard {path} has {size} bytes but {SPEC_FILE} says {shard['bytes']}: "
+                        "it is truncated or was rewritten; prepare the data again."
+                    )
+
+    def _check_first_record(self) -> None:
+        path = self._files(next(iter(self._spec["splits"])))[0]
+        try:
+            record = next(iter(tf.data.TFRecordDataset(path).take(1)))
+        except (StopIteration, tf.errors.OpError) as e:
+            raise HarnessError(f"Cannot read a record from {path}: {e}") from e
+        self._parse(record, path=path)
+
+    def _parse(self, record, path=None):
+        """(features, label) from one serialized example; names a feature that does not fit."""
+        description = {name: tf.io.FixedLenFeature([], tf.string) for name in self._features}
+        try:
+            raw = tf.io.parse_single_example(record, description)
+        except tf.errors.InvalidArgumentError as e:
+            raise HarnessError(
+                f"Records in {path} do not match {SPEC_FILE}: "
+                f"{str(e).strip().splitlines()[0][:200]}"
+            ) from e
+        parsed = {}
+        for name, spec in self._features.items():
+            try:
+                tensor = tf.io.parse_tensor(raw[name], out_type=tf.as_dtype(spec["dtype"]))
+                parsed[name] = tf.ensure_shape(tensor, spec["shape"])
+            except (tf.errors.InvalidArgumentError, ValueError) as e:
+                raise HarnessError(
+                    f"Records in {path} do not match {SPEC_FILE} at feature {name!r} "
+                    f"(dtype {spec['dtype']}, shape {spec['shape']}): "
+                    f"{str(e).strip().splitlines()[0][:160]}"
+                ) from e
+        label = parsed.pop(self._label)
+        features = next(iter(parsed.values())) if len(parsed) == 1 else parsed
+        return features, label
+
+    def examples(self, split, input_context):
+        files = self._files(split)
+        pipelines, pipeline = input_context.num_input_pipelines, input_context.input_pipeline_id
+        by_file = len(files) >= pipelines
+        if by_file:
+            files = files[pipeline::pipelines]
+        dataset = tf.data.Dataset.from_tensor_slices(files).interleave(
+            tf.data.TFRecordDataset,
+            cycle_length=min(self._cycle_length, len(files)),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+        if not by_file:
+            dataset = dataset.shard(pipelines, pipeline)
+        return dataset.map(self._parse, num_parallel_calls=tf.data.AUTOTUNE)
