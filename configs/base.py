@@ -23,7 +23,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.data = ml_collections.ConfigDict()
     config.data.source = "digits"  # digits | synthetic | csv | tfds | tfrecord (trainer/data).
     config.data.shuffle_buffer = 10_000  # Examples in the training shuffle buffer.
-    config.data.cache = True  # Cache decoded examples in memory before shuffling.
+    config.data.cache = "memory"  # Cache decoded examples: memory, a file prefix, or '' (none).
     config.data.digits = ml_collections.ConfigDict()
     config.data.digits.validation_examples = 180  # Held out from scikit-learn's 1,797 digits.
     config.data.digits.test_examples = 360  # Held out too; the rest (1,257) is the train split.

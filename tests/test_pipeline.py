@@ -1,3 +1,5 @@
+import os
+
 import tensorflow as tf
 
 from trainer.data import make_dataset_fn
@@ -75,3 +77,14 @@ def test_two_workers_see_the_global_batches_of_one_in_the_same_order():
             == rows[8 * step : 8 * step + 8]
         )
     assert _two_pipelines("train", training=True, batches=3) == [first, second]
+
+
+def test_a_file_cache_is_written_and_read_back(tmp_path):
+    prefix = str(tmp_path / "cache")
+    fn = make_dataset_fn(
+        _source(), "test", global_batch_size=16, training=False, seed=0, cache=prefix
+    )
+    first = [b[0].tobytes() for b in fn(tf.distribute.InputContext()).as_numpy_iterator()]
+    assert any(name.startswith("cache-test-0") for name in os.listdir(tmp_path))
+    again = [b[0].tobytes() for b in fn(tf.distribute.InputContext()).as_numpy_iterator()]
+    assert first == again and len(first) == 4

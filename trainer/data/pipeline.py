@@ -15,12 +15,13 @@ def make_dataset_fn(
     training: bool,
     seed: int,
     shuffle_buffer: int = 10_000,
-    cache: bool = True,
+    cache: str = "memory",
     max_steps: int = 0,
 ) -> Callable[[tf.distribute.InputContext], tf.data.Dataset]:
     """A `dataset_fn` for `strategy.distribute_datasets_from_function`.
 
-    Training datasets shuffle (seeded), repeat forever and drop the last partial batch; evaluation
+    `cache` is "memory", a file prefix (for data larger than memory), or "" for none. Training
+    datasets shuffle (seeded), repeat forever and drop the last partial batch; evaluation
     datasets pass once over the split and keep it. `max_steps` > 0 limits an evaluation to that
     many global batches. Unless the source shards by itself, every input pipeline shuffles the
     whole split with the same seed and keeps every n-th per-replica batch: n pipelines together
@@ -30,8 +31,10 @@ def make_dataset_fn(
     def dataset_fn(input_context: tf.distribute.InputContext) -> tf.data.Dataset:
         batch_size = input_context.get_per_replica_batch_size(global_batch_size)
         dataset = source.examples(split, input_context)
-        if cache:
+        if cache == "memory":
             dataset = dataset.cache()
+        elif cache:  # A file prefix (local or gs://), one cache per split and input pipeline.
+            dataset = dataset.cache(f"{cache}-{split}-{input_context.input_pipeline_id}")
         if training:
             pipeline_seed = seed + (input_context.input_pipeline_id if source.shards_itself else 0)
             dataset = dataset.shuffle(
