@@ -55,6 +55,10 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.tfds.label_key = "label"  # The target feature.
     config.data.tfrecord = ml_collections.ConfigDict()
     config.data.tfrecord.dir = ""  # A directory written by `python -m trainer.prepare`.
+    config.data.tfrecord.spec = ""  # Feature spec file or inline JSON ('' = DIR/spec.json).
+    config.data.tfrecord.train_pattern = ""  # File pattern ('' = the shards spec.json lists).
+    config.data.tfrecord.validation_pattern = ""  # File pattern, as for train.
+    config.data.tfrecord.test_pattern = ""  # File pattern, as for train.
     config.data.tfrecord.cycle_length = 4  # Shard files read in parallel per input pipeline.
 
     config.train = ml_collections.ConfigDict()

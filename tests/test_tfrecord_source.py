@@ -6,11 +6,24 @@ import os
 import pytest
 import tensorflow as tf
 
-from tests.helpers import assert_ok, read_results, run_module, train
+from tests.helpers import assert_ok, assert_one_line_error, read_results, run_module, train
 from trainer.data.sources import DigitsSource
 from trainer.data.tfrecord_source import TfRecordSource
 from trainer.errors import HarnessError
 from trainer.prepare import prepare
+
+
+def _tfrecord(directory="", **overrides):
+    fields = dict(
+        dir=directory,
+        spec="",
+        train_pattern="",
+        validation_pattern="",
+        test_pattern="",
+        cycle_length=4,
+    )
+    fields.update(overrides)
+    return TfRecordSource(**fields)
 
 
 def _digits():
@@ -51,7 +64,7 @@ def test_prepare_writes_shards_and_a_spec(shards):
 def test_two_pipelines_read_disjoint_halves_in_a_fixed_order(tmp_path, num_shards):
     out = str(tmp_path / "digits")
     prepare(_digits(), out, num_shards=num_shards, overwrite=False)
-    source = TfRecordSource(dir=out, cycle_length=4)
+    source = _tfrecord(out)
     halves = [_rows(source, "train", 2, i) for i in range(2)]
     whole = _rows(source, "train")
     assert not set(halves[0]) & set(halves[1])
@@ -80,7 +93,7 @@ def test_a_truncated_shard_is_named(shards, tmp_path):
     shard = out / "train-00002-of-00004.tfrecord"
     shard.write_bytes(shard.read_bytes()[:1000])
     with pytest.raises(HarnessError, match=f"Shard {out}/train-00002-of-00004.tfrecord has 1000"):
-        TfRecordSource(dir=str(out), cycle_length=4)
+        _tfrecord(str(out))
 
 
 def test_a_spec_that_does_not_match_the_records_names_the_feature(shards, tmp_path):
@@ -89,18 +102,18 @@ def test_a_spec_that_does_not_match_the_records_names_the_feature(shards, tmp_pa
     spec["features"]["features"]["shape"] = [8, 8]
     (out / "spec.json").write_text(json.dumps(spec))
     with pytest.raises(HarnessError, match="do not match spec.json at feature 'features'"):
-        TfRecordSource(dir=str(out), cycle_length=4)
+        _tfrecord(str(out))
 
 
 def test_missing_spec_missing_shard_and_unknown_split_are_named(shards, tmp_path):
-    with pytest.raises(HarnessError, match="No spec.json in"):
-        TfRecordSource(dir=str(tmp_path), cycle_length=4)
+    with pytest.raises(HarnessError, match="No feature spec at"):
+        _tfrecord(str(tmp_path))
     out = _copy(shards, tmp_path)
     os.remove(out / "test-00001-of-00004.tfrecord")
     with pytest.raises(HarnessError, match="test-00001-of-00004.tfrecord named in spec.json is"):
-        TfRecordSource(dir=str(out), cycle_length=4)
+        _tfrecord(str(out))
     with pytest.raises(HarnessError, match="Split 'dev' does not exist"):
-        _rows(TfRecordSource(dir=shards, cycle_length=4), "dev")
+        _rows(_tfrecord(shards), "dev")
 
 
 def test_the_prepare_command_and_training_from_its_shards(tmp_path):
@@ -121,3 +134,39 @@ def test_the_prepare_command_and_training_from_its_shards(tmp_path):
         )
     )
     assert read_results(workdir)["test"]["accuracy"] > 0.9
+
+
+def test_patterns_and_a_spec_from_the_config_read_files_written_elsewhere(shards):
+    spec = json.dumps(
+        {
+            "features": {
+                "features": {"dtype": "float32", "shape": [64]},
+                "label": {"dtype": "int32", "shape": []},
+            },
+            "label": "label",
+            "num_classes": 10,
+        }
+    )
+    patterns = {
+        f"{split}_pattern": os.path.join(shards, f"{split}-*.tfrecord")
+        for split in ("train", "validation", "test")
+    }
+    source = _tfrecord(spec=spec, **patterns)
+    assert sorted(_rows(source, "validation")) == sorted(_rows(_tfrecord(shards), "validation"))
+    with pytest.raises(HarnessError, match="test_pattern='/nowhere/x-\\*' matches no files"):
+        _rows(_tfrecord(spec=spec, **{**patterns, "test_pattern": "/nowhere/x-*"}), "test")
+
+
+def test_a_shard_corrupt_inside_is_named_when_training_reads_it(shards, tmp_path):
+    out = _copy(shards, tmp_path)
+    shard = out / "train-00002-of-00004.tfrecord"
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # Same size: only reading it can tell.
+    shard.write_bytes(bytes(data))
+    process = train(
+        f"--workdir={tmp_path / 'run'}",
+        "--config.data.source=tfrecord",
+        f"--config.data.tfrecord.dir={out}",
+        "--config.train.steps=200",
+    )
+    assert_one_line_error(process, f"{shard} is corrupt", "Prepare the data again")

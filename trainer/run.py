@@ -1,5 +1,6 @@
 """One experiment from config to results: data, model, resume, host loops, eval, export."""
 
+import re
 import time
 
 import tensorflow as tf
@@ -37,6 +38,8 @@ def run_experiment(
         experiment = Experiment(config, choice=choice, workdir=workdir, progress=progress)
         try:
             results = experiment.run()
+        except tf.errors.DataLossError as e:
+            raise _data_loss(experiment.source, e) from e
         except tf.errors.OpError as e:
             lost = as_peer_lost(e, cluster, experiment.checkpointer.last_saved_step)
             if lost is None:
@@ -205,6 +208,18 @@ class Experiment:
 
     def _learning_rate(self) -> float:
         return float(tf.convert_to_tensor(self.model.optimizer.learning_rate).numpy())
+
+
+def _data_loss(source, error) -> HarnessError:
+    """Names the corrupt file where the source can find it (the error itself does not)."""
+    find = getattr(source, "find_corrupt_file", None)
+    path = find() if find else None
+    where = f"{path} is corrupt" if path else "a data file is corrupt"
+    detail = re.search(r"corrupted record at \d+", str(error))
+    return HarnessError(
+        f"Reading the data failed: {where} ({detail.group(0) if detail else 'DataLossError'}). "
+        "Prepare the data again; checkpoints so far are intact."
+    )
 
 
 def _draw_learning_curves(workdir: str) -> None:

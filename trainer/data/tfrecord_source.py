@@ -1,11 +1,13 @@
-"""TFRecord shards (local or gs://) described by a spec file, as written by `trainer.prepare`.
+"""TFRecord shards (local or gs://) described by a feature spec, as `trainer.prepare` writes them.
 
 Every feature is stored as one serialized tensor (`tf.io.serialize_tensor`), so any dtype and
 shape round-trips; `spec.json` beside the shards names each feature's dtype and shape, the label
 feature, the shard files of each split with their sizes and example counts, and the classes.
 Input pipelines shard by file when a split has at least as many files as pipelines, else by
 record. A shard whose size differs from the spec (truncated, or rewritten) is named before
-training starts.
+training starts; one that is corrupt inside is named when reading it fails. Files written
+elsewhere are read through a pattern per split and a spec given in the config (a file or inline
+JSON: {"features": {"x": {"dtype": "float32", "shape": [8]}, "label": {...}}, "label": "label"}).
 """
 
 import json
@@ -18,12 +20,14 @@ from trainer.errors import HarnessError
 SPEC_FILE = "spec.json"
 
 
-def read_spec(directory: str) -> dict:
-    path = f"{directory.rstrip('/')}/{SPEC_FILE}"
+def read_spec(path: str) -> dict:
+    """A spec from a file (local or gs://) or from inline JSON text."""
+    if path.lstrip().startswith("{"):
+        return json.loads(path)
     if not tf.io.gfile.exists(path):
         raise HarnessError(
-            f"No {SPEC_FILE} in {directory} (config.data.tfrecord.dir): write the shards with "
-            "`python -m trainer.prepare --out=DIR ...`, which writes the spec beside them."
+            f"No feature spec at {path}: write the shards with `python -m trainer.prepare "
+            "--out=DIR ...`, which writes DIR/spec.json, or set config.data.tfrecord.spec."
         )
     with tf.io.gfile.GFile(path) as f:
         return json.load(f)
@@ -46,31 +50,79 @@ def encode(features: dict) -> bytes:
 class TfRecordSource(DataSource):
     shards_itself = True
 
-    def __init__(self, *, dir: str, cycle_length: int):  # noqa: A002 - the config field's name.
-        if not dir:
+    def __init__(
+        self,
+        *,
+        dir: str,
+        spec: str,
+        train_pattern: str,
+        validation_pattern: str,  # noqa: A002
+        test_pattern: str,
+        cycle_length: int,
+    ):
+        if not (dir or (spec and train_pattern)):
             raise HarnessError(
                 "config.data.tfrecord.dir is empty: set it to a directory that "
-                "`python -m trainer.prepare --out=DIR` wrote."
+                "`python -m trainer.prepare --out=DIR` wrote, or set config.data.tfrecord.spec "
+                "and the split patterns."
             )
         self._dir = dir.rstrip("/")
-        self._spec = read_spec(self._dir)
+        self._spec = read_spec(spec or f"{self._dir}/{SPEC_FILE}")
+        self._patterns = {
+            "train": train_pattern,
+            "validation": validation_pattern,
+            "test": test_pattern,
+        }
         self._cycle_length = cycle_length
         self.num_classes = self._spec.get("num_classes")
-        self._label = self._spec["label"]
-        self._features = {name: spec for name, spec in self._spec["features"].items()}
+        self._label = self._spec.get("label", "label")
+        self._features = dict(self._spec["features"])
+        if self._label not in self._features:
+            raise HarnessError(
+                f"The feature spec has no label feature {self._label!r}; its "
+                f"features are {sorted(self._features)}."
+            )
         self._check_files()
         self._check_first_record()
 
     def _files(self, split: str) -> list[str]:
-        if split not in self._spec["splits"]:
+        """The split's files: its pattern if set, else the shards spec.json lists."""
+        if self._patterns.get(split):
+            files = sorted(tf.io.gfile.glob(self._patterns[split]))
+            if not files:
+                raise HarnessError(
+                    f"config.data.tfrecord.{split}_pattern="
+                    f"{self._patterns[split]!r} matches no files."
+                )
+            return files
+        described = self._spec.get("splits", {})
+        if split not in described:
             raise HarnessError(
-                f"Split {split!r} does not exist in {self._dir}; it has "
-                f"{sorted(self._spec['splits'])}."
+                f"Split {split!r} does not exist in {self._dir or 'the spec'}; it has "
+                f"{sorted(described)}. Set config.data.tfrecord.{split}_pattern to read it."
             )
-        return [f"{self._dir}/{shard['file']}" for shard in self._spec["splits"][split]["shards"]]
+        return [f"{self._dir}/{shard['file']}" for shard in described[split]["shards"]]
+
+    def find_corrupt_file(self) -> str | None:
+        """Reads every shard to the end; the first one that fails is named (after a failure)."""
+        for split in ("train", "validation", "test"):
+            try:
+                files = self._files(split)
+            except HarnessError:
+                continue
+            for path in files:
+                try:
+                    for _ in tf.data.TFRecordDataset(path):
+                        pass
+                except tf.errors.DataLossError:
+                    return path
+        return None
 
     def _check_files(self) -> None:
-        for split, described in self._spec["splits"].items():
+        """Shards that spec.json lists must exist with the sizes it recorded."""
+        for split, described in self._spec.get("splits", {}).items():
+            if self._patterns.get(split):
+                continue
             if not described["shards"]:
                 raise HarnessError(f"Split {split!r} in {self._dir} has no shard files.")
             for shard in described["shards"]:
@@ -85,7 +137,7 @@ class TfRecordSource(DataSource):
                     )
 
     def _check_first_record(self) -> None:
-        path = self._files(next(iter(self._spec["splits"])))[0]
+        path = self._files("train")[0]
         try:
             record = next(iter(tf.data.TFRecordDataset(path).take(1)))
         except (StopIteration, tf.errors.OpError) as e:
