@@ -170,3 +170,22 @@ def test_a_shard_corrupt_inside_is_named_when_training_reads_it(shards, tmp_path
         "--config.train.steps=200",
     )
     assert_one_line_error(process, f"{shard} is corrupt", "Prepare the data again")
+
+
+def test_prepare_writes_to_a_remote_filesystem(tmp_path):
+    # ram:// stands in for gs://: prepare and the source go through tf.io.gfile only.
+    out = f"ram://{tmp_path.name}/digits"
+    prepare(_digits(), out, num_shards=2, overwrite=False)
+    source = _tfrecord(out)
+    assert len(_rows(source, "test")) == 360
+
+
+def test_the_train_file_order_follows_the_seed(shards):
+    def first_rows(seed):
+        return _rows(_tfrecord(shards, seed=seed), "train")[:20]
+
+    assert first_rows(1) == first_rows(1)
+    assert sorted(_rows(_tfrecord(shards, seed=1), "train")) == sorted(
+        _rows(_tfrecord(shards, seed=2), "train")
+    )
+    assert any(first_rows(1) != first_rows(seed) for seed in (2, 3, 4))

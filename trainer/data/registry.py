@@ -24,6 +24,6 @@ def create_source(data_config, *, seed: int = 0) -> DataSource:
             f"Registered sources: {', '.join(sorted(SOURCES))}."
         )
     fields = data_config[name].to_dict()
-    if name == "synthetic":
+    if name in ("synthetic", "tfrecord"):
         fields["seed"] = seed
     return SOURCES[name](**fields)

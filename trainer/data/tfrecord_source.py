@@ -12,6 +12,7 @@ JSON: {"features": {"x": {"dtype": "float32", "shape": [8]}, "label": {...}}, "l
 
 import json
 
+import numpy as np
 import tensorflow as tf
 
 from trainer.data.sources import DataSource
@@ -56,9 +57,10 @@ class TfRecordSource(DataSource):
         dir: str,
         spec: str,
         train_pattern: str,
-        validation_pattern: str,  # noqa: A002
+        validation_pattern: str,
         test_pattern: str,
         cycle_length: int,
+        seed: int = 0,
     ):
         if not (dir or (spec and train_pattern)):
             raise HarnessError(
@@ -74,6 +76,7 @@ class TfRecordSource(DataSource):
             "test": test_pattern,
         }
         self._cycle_length = cycle_length
+        self._seed = seed
         self.num_classes = self._spec.get("num_classes")
         self._label = self._spec.get("label", "label")
         self._features = dict(self._spec["features"])
@@ -171,6 +174,8 @@ class TfRecordSource(DataSource):
 
     def examples(self, split, input_context):
         files = self._files(split)
+        if split == "train":  # The same seeded file order on every worker, then each its share.
+            files = [files[i] for i in np.random.default_rng(self._seed).permutation(len(files))]
         pipelines, pipeline = input_context.num_input_pipelines, input_context.input_pipeline_id
         by_file = len(files) >= pipelines
         if by_file:
