@@ -102,6 +102,15 @@ def derive_tf_config(environ=None) -> str | None:
     return json.dumps({"cluster": {"worker": hosts}, "task": {"type": "worker", "index": index}})
 
 
+def export_tf_config(environ=None) -> str | None:
+    """Puts the derived TF_CONFIG into `environ`, where MultiWorkerMirroredStrategy reads it."""
+    environ = os.environ if environ is None else environ
+    tf_config = derive_tf_config(environ)
+    if tf_config and not environ.get("TF_CONFIG", "").strip():
+        environ["TF_CONFIG"] = tf_config
+    return tf_config
+
+
 def _job_name_from_hostname(environ, pod_index: int) -> str:
     hostname = environ.get("HOSTNAME", "")
     suffix = f"-{pod_index}"

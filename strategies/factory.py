@@ -12,7 +12,7 @@ import threading
 import tensorflow as tf
 from absl import logging
 
-from strategies.cluster import cluster_info
+from strategies.cluster import cluster_info, export_tf_config
 from strategies.devices import split_cpu_into_logical_devices
 
 STRATEGY_NAMES = ("auto", "default", "one_device", "mirrored", "multi_worker_mirrored", "tpu")
@@ -52,6 +52,10 @@ def create_strategy(
         raise StrategyError(
             f"Unknown strategy {name!r}. Valid strategies: {', '.join(STRATEGY_NAMES)}."
         )
+    try:
+        export_tf_config(environ)  # On Kubernetes, TF_CONFIG is derived from the pod's variables.
+    except ValueError as e:
+        raise StrategyError(str(e)) from e
     if num_cpu_devices:
         split_cpu_into_logical_devices(num_cpu_devices)
     if name == "auto":

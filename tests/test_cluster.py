@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from strategies.cluster import cluster_info, derive_tf_config
+from strategies.cluster import cluster_info, derive_tf_config, export_tf_config
 
 
 def _env(cluster, task_type, index):
@@ -153,3 +153,15 @@ def test_jobset_workers_follow_jobset_hostnames():
 def test_incomplete_kubernetes_environment_says_what_to_set(env, fragment):
     with pytest.raises(ValueError, match=re.escape(fragment)):
         derive_tf_config(env)
+
+
+def test_the_derived_tf_config_is_exported_for_the_strategy_to_read():
+    env = {
+        "JOB_COMPLETION_INDEX": "1",
+        "HOSTNAME": "train-1",
+        "TRAINER_WORKERS": "2",
+        "TRAINER_SERVICE": "svc",
+    }
+    export_tf_config(env)
+    assert json.loads(env["TF_CONFIG"])["task"] == {"type": "worker", "index": 1}
+    assert export_tf_config({}) is None

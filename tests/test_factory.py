@@ -70,3 +70,17 @@ def test_tpu_without_a_tpu_fails_fast_with_advice(workdir):
 def test_tpu_strategy_with_no_tpu_named_says_how_to_name_one(workdir):
     process = train("--strategy=tpu", f"--workdir={workdir}")
     assert_one_line_error(process, "--strategy=tpu needs a TPU", "--tpu=local")
+
+
+def test_auto_on_a_kubernetes_indexed_job_is_multi_worker(monkeypatch):
+    monkeypatch.setattr(factory, "_local_tpu_present", lambda: False)
+    env = {
+        "JOB_COMPLETION_INDEX": "0",
+        "HOSTNAME": "train-0",
+        "TRAINER_WORKERS": "4",
+        "TRAINER_SERVICE": "svc",
+    }
+    assert factory._pick_automatically(None, env) == (
+        "multi_worker_mirrored",
+        "TF_CONFIG names 4 workers",
+    )
