@@ -86,6 +86,7 @@ class Experiment:
             strategy=strategy, model=self.model, jit_compile=config.train.jit_compile
         )
         self.summaries = Summaries(workdir)
+        self._eval_datasets = {}
         self.progress = Progress(
             start_step=self.start_step,
             total_steps=config.train.steps,
@@ -181,7 +182,11 @@ class Experiment:
         return self.preemption.run(self.loop.train, iterator, steps)
 
     def _evaluate(self, split: str) -> dict[str, float]:
-        results = self.loop.evaluate(self._dataset(split))
+        # One distributed dataset per split for the whole run: each evaluation iterates it anew,
+        # without tracing the evaluation loop again or refilling its cache.
+        if split not in self._eval_datasets:
+            self._eval_datasets[split] = self._dataset(split)
+        results = self.loop.evaluate(self._eval_datasets[split])
         step = self._step()
         self.summaries.write("eval" if split == "validation" else split, step, results)
         logging.info("%s at step %d: %s", split, step, _fmt(results))
