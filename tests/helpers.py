@@ -40,22 +40,9 @@ def read_results(workdir) -> dict:
 
 def read_scalars(event_dir) -> dict[str, list[tuple[int, float]]]:
     """Every scalar in a TensorBoard event directory, as {tag: [(step, value), ...]}."""
-    from tensorboard.backend.event_processing import event_accumulator
+    from trainer.report import read_event_dir
 
-    accumulator = event_accumulator.EventAccumulator(
-        str(event_dir), size_guidance={event_accumulator.TENSORS: 0}
-    )
-    accumulator.Reload()
-    scalars = {}
-    for tag in accumulator.Tags()["tensors"]:
-        scalars[tag] = [(e.step, float(_value(e.tensor_proto))) for e in accumulator.Tensors(tag)]
-    return scalars
-
-
-def _value(tensor_proto):
-    import tensorflow as tf
-
-    return tf.make_ndarray(tensor_proto).item()
+    return read_event_dir(str(event_dir))
 
 
 def assert_ok(process: subprocess.CompletedProcess) -> None:

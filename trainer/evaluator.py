@@ -6,8 +6,6 @@ the only writer of WORKDIR/evaluator/ (TensorBoard scalars and results.json). It
 checkpoint of the last step, or after `eval.evaluator_timeout_s` without a new checkpoint.
 """
 
-import json
-
 import tensorflow as tf
 from absl import logging
 
@@ -32,13 +30,15 @@ def evaluate_checkpoints(config, *, choice: StrategyChoice, workdir: str) -> dic
     loop = HostLoop(strategy=strategy, model=model, jit_compile=False)
     workdir = Workdir(workdir, is_chief=True)  # The evaluator owns WORKDIR/evaluator/.
     summaries = Summaries(workdir, root=workdir.path(_SUBDIR))
-    dataset_fn = make_dataset_fn(
-        source,
-        "validation",
-        global_batch_size=config.eval.global_batch_size,
-        training=False,
-        seed=config.seed,
-        max_steps=config.eval.steps,
+    validation = strategy.distribute_datasets_from_function(
+        make_dataset_fn(
+            source,
+            "validation",
+            global_batch_size=config.eval.global_batch_size,
+            training=False,
+            seed=config.seed,
+            max_steps=config.eval.steps,
+        )
     )
     history = {}
     logging.info("Evaluator: waiting for checkpoints in %s.", workdir.path("checkpoints"))
@@ -51,7 +51,7 @@ def evaluate_checkpoints(config, *, choice: StrategyChoice, workdir: str) -> dic
             logging.warning("Skipping %s, deleted or replaced while being read: %s", path, e)
             continue
         step = int(model.optimizer.iterations.numpy())
-        results = loop.evaluate(strategy.distribute_datasets_from_function(dataset_fn))
+        results = loop.evaluate(validation)
         history[step] = results
         summaries.write("eval", step, results)
         logging.info(
@@ -69,6 +69,5 @@ def evaluate_checkpoints(config, *, choice: StrategyChoice, workdir: str) -> dic
         )
     final_step = max(history)
     results = {"steps": sorted(history), "step": final_step, "validation": history[final_step]}
-    with tf.io.gfile.GFile(workdir.path(_SUBDIR, "results.json"), "w") as f:
-        f.write(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    workdir.write_json(f"{_SUBDIR}/results.json", results)
     return results

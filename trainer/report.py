@@ -25,25 +25,30 @@ _NOT_CURVES = ("examples_per_sec", "learning_rate")
 Scalars = dict[str, dict[str, list[tuple[int, float]]]]  # kind -> tag -> [(step, value)]
 
 
-def read_scalars(workdir: str) -> Scalars:
-    """Every scalar under WORKDIR/train and WORKDIR/eval; HarnessError if there are none."""
+def read_event_dir(directory: str) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar of one TensorBoard event directory, as {tag: [(step, value), ...]}."""
     from tensorboard.backend.event_processing import event_accumulator
 
+    accumulator = event_accumulator.EventAccumulator(
+        str(directory), size_guidance={event_accumulator.TENSORS: 0}
+    )
+    accumulator.Reload()
+    return {
+        tag: sorted(
+            (e.step, float(tf.make_ndarray(e.tensor_proto).item()))
+            for e in accumulator.Tensors(tag)
+        )
+        for tag in accumulator.Tags()["tensors"]
+    }
+
+
+def read_scalars(workdir: str) -> Scalars:
+    """Every scalar under WORKDIR/train and WORKDIR/eval; HarnessError if there are none."""
     scalars: Scalars = {}
     for kind in KINDS:
         directory = f"{workdir.rstrip('/')}/{kind}"
-        if not tf.io.gfile.isdir(directory):
-            continue
-        accumulator = event_accumulator.EventAccumulator(
-            directory, size_guidance={event_accumulator.TENSORS: 0}
-        )
-        accumulator.Reload()
-        for tag in accumulator.Tags()["tensors"]:
-            points = [
-                (e.step, float(tf.make_ndarray(e.tensor_proto).item()))
-                for e in accumulator.Tensors(tag)
-            ]
-            scalars.setdefault(kind, {})[tag] = sorted(points)
+        if tf.io.gfile.isdir(directory) and (points := read_event_dir(directory)):
+            scalars[kind] = points
     if not scalars:
         raise HarnessError(
             f"No TensorBoard event files under {workdir}/train or {workdir}/eval: pass the "

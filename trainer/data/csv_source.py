@@ -83,18 +83,13 @@ class CsvSource(InMemorySource):
             )
         header, rows = _read(path)
         categorical = tuple(categorical)
-        wanted = [label, *categorical, *(features or ())]
-        absent = [name for name in wanted if name not in header]
-        if absent:
-            raise HarnessError(f"{path} has no column(s) {absent}; its columns are {header}.")
-
         if recipe:
             numeric_names = list(RECIPES[recipe][0])
         elif features:
             numeric_names = list(features)
         else:
             numeric_names = [c for c in header if c != label and c not in categorical]
-        absent = [name for name in numeric_names if name not in header]
+        absent = [name for name in (label, *categorical, *numeric_names) if name not in header]
         if absent:
             raise HarnessError(f"{path} has no column(s) {absent}; its columns are {header}.")
         numeric = {name: _numeric_column(path, header, rows, name) for name in numeric_names}
@@ -103,6 +98,7 @@ class CsvSource(InMemorySource):
             numeric = RECIPES[recipe][1](numeric)
         train, validation, test = _split(len(rows), validation_fraction, test_fraction, split_seed)
         matrix = np.stack(list(numeric.values()), axis=1)
+        self.rows_with_missing = int(np.isnan(matrix).any(axis=1).sum())
         self.feature_names = list(numeric)
         matrix, keep = self._handle_missing(matrix, missing, train)
         if np.isnan(labels).any():
@@ -118,7 +114,6 @@ class CsvSource(InMemorySource):
                 x = {"numeric": x, **{col: values[index] for col, values in strings.items()}}
             splits[name] = (x, (labels[index] * label_scale).astype(np.float32)[:, None])
         super().__init__(splits, num_classes=None)
-        self.rows_with_missing = int(np.isnan(np.stack(list(numeric.values()), 1)).any(1).sum())
 
     def _handle_missing(self, matrix, missing, train):
         """Imputes from train-split statistics (or flags, or drops); returns (matrix, rows kept)."""
