@@ -1,6 +1,8 @@
 """Build, compile and fully materialize the model inside the strategy scope.
 
 Optimizers, losses and metrics come from Keras by name; the harness re-implements none of them.
+A model with several outputs gets the loss and the metrics on each output, weighted by
+`config.train.loss_weights`.
 """
 
 import tensorflow as tf
@@ -9,38 +11,122 @@ from trainer.data import DataSource
 from trainer.errors import HarnessError
 from trainer.keras_api import create_all_variables, keras
 from trainer.models import build_model
+from trainer.models.transfer import freeze, load_matching_weights, read_pretrained_weights
 
 
 def build_compiled_model(config, strategy: tf.distribute.Strategy, source: DataSource):
     """The configured model, compiled, with every variable created, under `strategy`."""
     sample = source.sample_batch()
-    features = sample[0]
+    features, labels = sample[0], sample[1]
     input_shape = tf.nest.map_structure(lambda array: tuple(array.shape[1:]), features)
+    pretrained = read_pretrained_weights(config.model.init_from) if config.model.init_from else None
     with strategy.scope():
         model = build_model(
             config.model,
             input_shape=input_shape,
             num_classes=source.num_classes,
-            train_features=source.train_features(),
+            read_train_features=source.train_features,
         )
-        model.compile(
-            optimizer=_optimizer(config.train),
-            loss=_checked_name(keras.losses.get, config.train.loss, "config.train.loss"),
-            metrics=[
-                _checked_name(keras.metrics.get, m, "config.train.metrics")
-                for m in config.train.metrics
-            ],
-        )
+        check_inputs(model, features, name=config.model.name)
+        if pretrained is not None:
+            load_matching_weights(model, pretrained, source=config.model.init_from)
+        freeze(model, config.model.freeze)
+        model.compile(optimizer=_optimizer(config.train), **_losses_and_metrics(model, config))
+        _check_labels(model, labels)
         try:
             create_all_variables(model, sample)
         except ValueError as e:
             raise HarnessError(
                 f"Model {config.model.name!r} does not fit the data of source "
                 f"{config.data.source!r} (features {input_shape}, labels "
-                f"{tuple(sample[1].shape[1:])}): {str(e).strip().splitlines()[0][:300]}"
+                f"{tf.nest.map_structure(lambda a: tuple(a.shape[1:]), labels)}): "
+                f"{str(e).strip().splitlines()[0][:300]}"
             ) from e
     _warn_if_outputs_not_float32(model)
     return model
+
+
+def check_inputs(model: keras.Model, features, *, name: str) -> None:
+    """Says which input and which shapes when the model's inputs do not match the data's."""
+    try:
+        expected = model.input  # Functional models; a subclassed model checks itself on build.
+    except (AttributeError, ValueError):
+        return
+    if isinstance(expected, (list, tuple)):  # Positional inputs: Keras checks them on build.
+        return
+    if isinstance(expected, dict) != isinstance(features, dict) or (
+        isinstance(features, dict) and set(expected) != set(features)
+    ):
+        raise HarnessError(
+            f"Model {name!r} takes inputs {_describe(expected)} but the data gives "
+            f"{_describe(features)}: match config.data (e.g. config.data.csv.inputs) to the model."
+        )
+    pairs = (
+        [(key, expected[key], features[key]) for key in sorted(features)]
+        if isinstance(features, dict)
+        else [(getattr(expected, "name", "features"), expected, features)]
+    )
+    for key, tensor, array in pairs:
+        want, got = tuple(tensor.shape[1:]), tuple(array.shape[1:])
+        if len(want) != len(got) or any(
+            w is not None and w != g for w, g in zip(want, got, strict=True)
+        ):
+            raise HarnessError(
+                f"Model {name!r} input {key!r} expects shape {want} per example but the data's "
+                f"feature {key!r} has shape {got}: fix the model's config or the data source."
+            )
+
+
+def _describe(structure) -> str:
+    if isinstance(structure, dict):
+        return "{" + ", ".join(f"{k}: {_shape(v)}" for k, v in sorted(structure.items())) + "}"
+    return f"one input of shape {_shape(structure)}"
+
+
+def _shape(value) -> tuple:
+    return tuple(value.shape[1:])
+
+
+def _losses_and_metrics(model: keras.Model, config) -> dict:
+    train = config.train
+    loss = _checked_name(keras.losses.get, train.loss, "config.train.loss")
+    metrics = [_checked_name(keras.metrics.get, m, "config.train.metrics") for m in train.metrics]
+    weights = train.loss_weights.to_dict()
+    outputs = _output_names(model)
+    if not outputs:
+        if weights:
+            raise HarnessError(
+                f"config.train.loss_weights={weights} is for a model with several outputs; "
+                f"{model.name!r} has one. Remove it."
+            )
+        return {"loss": loss, "metrics": metrics}
+    unknown = sorted(set(weights) - set(outputs))
+    if unknown:
+        raise HarnessError(
+            f"config.train.loss_weights names output(s) {unknown}; model {model.name!r} has "
+            f"outputs {outputs}."
+        )
+    return {
+        "loss": {name: loss for name in outputs},
+        "loss_weights": {name: float(weights.get(name, 1.0)) for name in outputs},
+        "metrics": {name: list(metrics) for name in outputs},
+    }
+
+
+def _output_names(model: keras.Model) -> list[str]:
+    """The names of a functional model's outputs when it has several; [] otherwise."""
+    outputs = getattr(model, "outputs", None) or []
+    return list(model.output_names) if len(outputs) > 1 else []
+
+
+def _check_labels(model: keras.Model, labels) -> None:
+    outputs = _output_names(model)
+    if outputs and not (isinstance(labels, dict) and set(labels) == set(outputs)):
+        raise HarnessError(
+            f"Model {model.name!r} has outputs {outputs} but the data gives "
+            f"{'labels ' + str(sorted(labels)) if isinstance(labels, dict) else 'one label'}: "
+            f"set config.data.label_outputs={tuple(outputs)} to train every output on the label."
+        )
 
 
 def _optimizer(train_config):

@@ -1,16 +1,34 @@
-"""Export at the end of a run: WORKDIR/export/model.keras and WORKDIR/export/saved_model."""
+"""Export at the end of a run: WORKDIR/export/model.keras and WORKDIR/export/saved_model.
 
+The chief then reloads both and checks that they predict what the trained model predicts on
+the same examples: an export that would serve different answers fails the run, loudly, instead
+of surfacing at serving time. Reloading a `.keras` file needs `trainer.models` imported when the
+model is one of the zoo's subclassed models (it registers them with Keras).
+"""
+
+import os
+import tempfile
+
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from trainer.errors import HarnessError
 from trainer.keras_api import keras
 from trainer.workdir import Workdir
 
 _SUBDIR = "export"
+# Largest difference between the trained and the reloaded model's outputs, relative to the
+# outputs' size: float32 round-off between the eager model and the traced SavedModel, no more.
+TOLERANCE = 1e-5
 
 
-def export_model(model: keras.Model, workdir: Workdir, *, keras_file: bool, saved_model: bool):
-    """Saves the trained model; returns {format: path} of what the chief wrote."""
+def export_model(
+    model: keras.Model, workdir: Workdir, *, keras_file: bool, saved_model: bool, check_on=None
+):
+    """Saves the trained model; returns {format: path} of what the chief wrote, and with
+    `check_on` (a batch of features) {"max_abs_diff": {format: difference}} after reloading.
+    """
     directory = workdir.write_path(_SUBDIR)
     tf.io.gfile.makedirs(directory)
     written = {}
@@ -25,4 +43,49 @@ def export_model(model: keras.Model, workdir: Workdir, *, keras_file: bool, save
         return {}
     for kind, path in written.items():
         logging.info("Exported %s model to %s.", kind, path)
-    return {kind: workdir.path(_SUBDIR, path.rsplit("/", 1)[1]) for kind, path in written.items()}
+    exported = {
+        kind: workdir.path(_SUBDIR, path.rsplit("/", 1)[1]) for kind, path in written.items()
+    }
+    if check_on is not None and written:
+        exported["max_abs_diff"] = check_export(model, written, check_on)
+    return exported
+
+
+def check_export(model: keras.Model, written: dict, features) -> dict[str, float]:
+    """Reloads each export and compares its predictions on `features` with the model's."""
+    expected = _flat(model(features, training=False))
+    differences = {}
+    for kind, path in written.items():
+        # Keep the reloaded object alive while it runs: its functions do not hold its variables.
+        reloaded = load_keras_model(path) if kind == "keras" else tf.saved_model.load(path)
+        if kind == "keras":
+            got = _flat(reloaded(features, training=False))
+        else:
+            got = _flat(reloaded.serve(features))
+        difference = max(float(np.max(np.abs(e - g))) for e, g in zip(expected, got, strict=True))
+        scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected))
+        if not difference <= TOLERANCE * scale:
+            raise HarnessError(
+                f"The exported {kind} model at {path} predicts differently from the trained "
+                f"model (largest difference {difference:.3g}). The checkpoints are intact; "
+                "report this with the model's config."
+            )
+        differences[kind] = difference
+    logging.info("Reloaded exports match the trained model: largest differences %s.", differences)
+    return differences
+
+
+def load_keras_model(path: str) -> keras.Model:
+    """Loads a `.keras` file from any tf.io.gfile path (Keras itself reads local files)."""
+    import trainer.models  # noqa: F401  Registers the zoo's subclassed models with Keras.
+
+    if "://" not in path:
+        return keras.models.load_model(path, compile=False)
+    with tempfile.TemporaryDirectory() as scratch:
+        local = os.path.join(scratch, "model.keras")
+        tf.io.gfile.copy(path, local)
+        return keras.models.load_model(local, compile=False)
+
+
+def _flat(outputs) -> list[np.ndarray]:
+    return [np.asarray(output) for output in tf.nest.flatten(outputs)]

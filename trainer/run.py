@@ -121,6 +121,7 @@ class Experiment:
             self.workdir,
             keras_file=config.export.keras,
             saved_model=config.export.saved_model,
+            check_on=self.source.sample_batch(batch_size=8)[0],
         )
         self.summaries.close()
         return {

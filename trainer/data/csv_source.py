@@ -1,6 +1,7 @@
 """CSV files with typed columns, missing values handled on purpose, splits fixed by a seed.
 
-Numeric columns become one float32 feature vector; categorical columns stay strings (for a
+Numeric columns become one float32 feature vector, or several named ones (`inputs`: input name
+-> feature names, for a model with several inputs); categorical columns stay strings (for a
 StringLookup inside the model), in which case features are a dict {"numeric": ..., column: ...}.
 Missing numeric values are imputed with a statistic of the train split only (`impute_median`,
 `impute_mean`), imputed and flagged with a 0/1 column (`flag`), or their rows dropped (`drop`).
@@ -62,6 +63,7 @@ class CsvSource(InMemorySource):
         label_scale: float,
         features,
         categorical,
+        inputs,
         missing: str,
         recipe: str,
         validation_fraction: float,
@@ -106,14 +108,37 @@ class CsvSource(InMemorySource):
         strings = {
             name: np.array([row[header.index(name)] for row in rows]) for name in categorical
         }
+        groups = self._input_groups(path, dict(inputs or {}))
         splits = {}
         for name, index in (("train", train), ("validation", validation), ("test", test)):
             index = index[keep[index]]
             x = matrix[index].astype(np.float32)
+            if groups:
+                x = {group: x[:, columns] for group, columns in groups.items()}
+            elif strings:
+                x = {"numeric": x}
             if strings:
-                x = {"numeric": x, **{col: values[index] for col, values in strings.items()}}
+                x.update({col: values[index] for col, values in strings.items()})
             splits[name] = (x, (labels[index] * label_scale).astype(np.float32)[:, None])
         super().__init__(splits, num_classes=None)
+
+    def _input_groups(self, path, inputs: dict) -> dict[str, list[int]]:
+        """{input name: column indices in the feature matrix} for `config.data.csv.inputs`."""
+        groups = {}
+        for group, names in inputs.items():
+            if isinstance(names, str) or not names:
+                raise HarnessError(
+                    f"config.data.csv.inputs.{group} must be a non-empty tuple of feature names, "
+                    f"got {names!r}."
+                )
+            unknown = [name for name in names if name not in self.feature_names]
+            if unknown:
+                raise HarnessError(
+                    f"config.data.csv.inputs.{group} names feature(s) {unknown} that {path} "
+                    f"does not give; its features are {self.feature_names}."
+                )
+            groups[group] = [self.feature_names.index(name) for name in names]
+        return groups
 
     def _handle_missing(self, matrix, missing, train):
         """Imputes from train-split statistics (or flags, or drops); returns (matrix, rows kept)."""

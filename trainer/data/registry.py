@@ -1,13 +1,15 @@
 """Data sources by name: `config.data.source` picks one, `config.data.<name>` configures it."""
 
 from trainer.data.csv_source import CsvSource
-from trainer.data.sources import DataSource, DigitsSource, SyntheticSource
+from trainer.data.pairs import DigitPairsSource
+from trainer.data.sources import DataSource, DigitsSource, LabelForEachOutput, SyntheticSource
 from trainer.data.tfds_source import TfdsSource
 from trainer.data.tfrecord_source import TfRecordSource
 from trainer.errors import HarnessError
 
 SOURCES = {
     "digits": DigitsSource,
+    "digit_pairs": DigitPairsSource,
     "synthetic": SyntheticSource,
     "csv": CsvSource,
     "tfds": TfdsSource,
@@ -26,4 +28,7 @@ def create_source(data_config, *, seed: int = 0) -> DataSource:
     fields = data_config[name].to_dict()
     if name in ("synthetic", "tfrecord"):
         fields["seed"] = seed
-    return SOURCES[name](**fields)
+    source = SOURCES[name](**fields)
+    if data_config.label_outputs:
+        source = LabelForEachOutput(source, data_config.label_outputs)
+    return source

@@ -12,6 +12,8 @@ import tensorflow as tf
 from trainer.errors import HarnessError
 
 SPLITS = ("train", "validation", "test")
+# Examples a streaming source reads from its train split to adapt preprocessing layers.
+ADAPT_EXAMPLES = 20_000
 
 
 class DataSource(abc.ABC):
@@ -31,13 +33,17 @@ class DataSource(abc.ABC):
         """Unbatched examples of `split`: this pipeline's shard if `shards_itself`, else all."""
 
     def train_features(self):
-        """The train split's features in memory, to adapt preprocessing layers; None if too big."""
-        return None
+        """Train features in memory (numpy, same structure as one example's features), to adapt
+        preprocessing layers: the first ADAPT_EXAMPLES of the train split for a streaming source.
+        """
+        dataset = self.examples("train", tf.distribute.InputContext())
+        features = dataset.map(lambda x, y: x).take(ADAPT_EXAMPLES).batch(ADAPT_EXAMPLES)
+        return next(iter(features.as_numpy_iterator()))
 
     def sample_batch(self, batch_size: int = 2):
-        """A few local examples as one batch of numpy arrays, to build the model and its state."""
+        """A few local examples as one batch of eager tensors, to build the model and its state."""
         dataset = self.examples("train", tf.distribute.InputContext()).batch(batch_size)
-        return next(iter(dataset.take(1).as_numpy_iterator()))
+        return next(iter(dataset.take(1)))
 
 
 class InMemorySource(DataSource):
@@ -46,6 +52,11 @@ class InMemorySource(DataSource):
     def __init__(self, splits: dict[str, tuple[np.ndarray, np.ndarray]], num_classes: int | None):
         self._splits = splits
         self.num_classes = num_classes
+
+    @property
+    def splits(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """{split: (features, labels)} as numpy arrays."""
+        return self._splits
 
     def train_features(self):
         return self._splits["train"][0]
@@ -113,3 +124,27 @@ class SyntheticSource(InMemorySource):
             labels = np.argmax(features.reshape(num_examples, -1) @ projection, axis=1)
             splits[split] = (features, labels.astype(np.int32))
         super().__init__(splits, num_classes=num_classes)
+
+
+class LabelForEachOutput(DataSource):
+    """Gives a multi-output model the one label of `source` once per named output.
+
+    For auxiliary heads that learn the same target as the main one (`config.data.label_outputs`).
+    """
+
+    def __init__(self, source: DataSource, outputs):
+        self._source, self._outputs = source, tuple(outputs)
+        self.num_classes, self.shards_itself = source.num_classes, source.shards_itself
+
+    def examples(self, split, input_context):
+        return self._source.examples(split, input_context).map(
+            lambda x, y: (x, {name: y for name in self._outputs})
+        )
+
+    def train_features(self):
+        return self._source.train_features()
+
+    def __getattr__(self, name):  # find_corrupt_file and other source-specific helpers.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._source, name)

@@ -3,6 +3,6 @@
 from trainer.models.registry import MODELS, build_model, register
 
 # Importing a zoo module registers its models.
-from trainer.models import mlp  # noqa: E402,F401  isort: skip
+from trainer.models import deep_selu, mlp, siamese, text_lstm, vgg, wide_deep  # noqa: E402,F401  isort: skip
 
 __all__ = ["MODELS", "build_model", "register"]

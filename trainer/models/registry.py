@@ -1,7 +1,8 @@
 """Name -> builder. A builder is a function with keyword-only arguments that returns a Keras model.
 
-Every builder receives `input_shape` and `num_classes` (None for regression) from the data, and
-`train_features` (the train split's features, to adapt preprocessing layers) if it asks for it,
+Every builder receives `input_shape` (a tuple, or a dict of tuples for a source with named
+inputs) and `num_classes` (None for regression) from the data, and `read_train_features` (a
+function returning the train split's features, to adapt preprocessing layers) if it asks for it,
 plus the fields of its own section of the config (`config.model.<name>`); a field the builder
 does not take is an error.
 """
@@ -13,7 +14,7 @@ from trainer.errors import HarnessError
 from trainer.keras_api import keras
 
 MODELS: dict[str, Callable[..., keras.Model]] = {}
-_FROM_DATA = ("input_shape", "num_classes", "train_features")
+_FROM_DATA = ("input_shape", "num_classes", "read_train_features")
 
 
 def register(name: str):
@@ -28,7 +29,9 @@ def register(name: str):
     return decorator
 
 
-def build_model(model_config, *, input_shape, num_classes, train_features=None) -> keras.Model:
+def build_model(
+    model_config, *, input_shape, num_classes, read_train_features: Callable | None = None
+) -> keras.Model:
     """Builds `model_config.name` with the fields of `model_config[name]`. Call inside the scope."""
     name = model_config.name
     if name not in MODELS:
@@ -53,9 +56,9 @@ def build_model(model_config, *, input_shape, num_classes, train_features=None) 
             + (f"missing field(s) {missing}; " if missing else "")
             + f"it takes {accepted}."
         )
-    if "train_features" in inspect.signature(builder).parameters:
-        fields["train_features"] = train_features
-    return builder(input_shape=tuple(input_shape), num_classes=num_classes, **fields)
+    if "read_train_features" in inspect.signature(builder).parameters:
+        fields["read_train_features"] = read_train_features
+    return builder(input_shape=input_shape, num_classes=num_classes, **fields)
 
 
 def _defaults(builder) -> set[str]:

@@ -1,0 +1,24 @@
+"""Fashion-MNIST with a deep self-normalizing net: 20 Dense 100 SELU layers (LeCun-normal
+init), BatchNormalization after each, AlphaDropout(0.5) before the softmax head.
+
+Inputs standardized inside the model. Data from tensorflow-datasets (see fashion_mnist_mlp.py
+for the prepare command).
+"""
+
+from configs import base
+
+
+def get_config():
+    config = base.get_config()
+    config.data.source = "tfds"
+    config.data.tfds.name = "fashion_mnist"
+    config.model.name = "deep_selu"
+    config.model.deep_selu.depth = 20
+    config.model.deep_selu.units = 100
+    config.model.deep_selu.batch_norm = True
+    config.model.deep_selu.alpha_dropout = 0.5
+    config.train.global_batch_size = 128
+    config.train.steps = 8000
+    config.eval.every_steps = 1000
+    config.checkpoint.every_steps = 1000
+    return config
