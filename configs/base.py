@@ -58,6 +58,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.digits.validation_examples = 180  # Held out from scikit-learn's 1,797 digits.
     config.data.digits.test_examples = 360  # Held out too; the rest (1,257) is the train split.
     config.data.digits.split_seed = 0  # Fixes which examples land in which split.
+    config.data.digits.classes = ()  # Keep only these digits, labelled 0, 1, ... (empty: all).
     config.data.digit_pairs = ml_collections.ConfigDict()
     config.data.digit_pairs.validation_examples = 180  # Digits held out, as in data.digits.
     config.data.digit_pairs.test_examples = 360  # Digits held out for test pairs.

@@ -29,6 +29,7 @@ def _source(path, **overrides):
         label_scale=1.0,
         features=(),
         categorical=(),
+        inputs={},
         missing="impute_median",
         recipe="",
         validation_fraction=0.25,
@@ -141,3 +142,16 @@ def test_housing_trains_end_to_end_under_two_replicas(tmp_path):
     results = read_results(workdir)
     assert results["replicas"] == 2 and set(results["test"]) == {"loss", "mae"}
     assert results["test"]["loss"] < 0.6  # Predicting the mean scores about 1.3.
+
+
+def test_named_inputs_split_the_features_and_unknown_names_are_listed(tmp_path):
+    path = tmp_path / "small.csv"
+    path.write_text("a,b,c,y\n" + "".join(f"{i},{2 * i},{3 * i},{i % 2}\n" for i in range(20)))
+    source = _source(path, inputs={"wide": ("a", "b"), "deep": ("b", "c")})
+    x, _ = _split(source, "train")
+    assert set(x) == {"wide", "deep"} and x["wide"].shape[1] == 2
+    np.testing.assert_array_equal(x["wide"][:, 1], x["deep"][:, 0])  # Both hold column b.
+    with pytest.raises(
+        HarnessError, match=r"inputs.deep names feature\(s\) \['d'\].*\['a', 'b', 'c'\]"
+    ):
+        _source(path, inputs={"deep": ("c", "d")})

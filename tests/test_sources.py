@@ -41,7 +41,9 @@ def test_synthetic_labels_follow_the_features():
 def test_unknown_source_lists_the_registered_ones():
     config = base.get_config()
     config.data.source = "kaggle"
-    with pytest.raises(HarnessError, match="Registered sources: csv, digits, synthetic"):
+    with pytest.raises(
+        HarnessError, match="Registered sources: csv, digit_pairs, digits, synthetic"
+    ):
         create_source(config.data)
 
 
@@ -53,3 +55,26 @@ def test_unknown_split_is_named():
 def test_digits_that_hold_out_everything_are_refused():
     with pytest.raises(HarnessError, match="holds out 1800 of 1797"):
         DigitsSource(validation_examples=900, test_examples=900, split_seed=0)
+
+
+def test_digits_classes_keeps_those_digits_relabelled_in_order():
+    everything = _digits()
+    source = DigitsSource(validation_examples=180, test_examples=360, split_seed=0, classes=(8, 3))
+    assert source.num_classes == 2
+    for split in ("train", "validation", "test"):
+        x_all, y_all = everything.splits[split]
+        x, y = source.splits[split]
+        assert set(np.unique(y)) == {0, 1}
+        np.testing.assert_array_equal(x, x_all[np.isin(y_all, (8, 3))])
+        np.testing.assert_array_equal(y, np.where(y_all[np.isin(y_all, (8, 3))] == 8, 0, 1))
+    with pytest.raises(HarnessError, match=r"classes=\(3, 3\) must name distinct digits"):
+        DigitsSource(validation_examples=180, test_examples=360, split_seed=0, classes=(3, 3))
+
+
+def test_label_outputs_gives_every_output_the_label():
+    config = base.get_config()
+    config.data.label_outputs = ("main", "aux")
+    source = create_source(config.data)
+    x, y = next(iter(source.examples("test", tf.distribute.InputContext())))
+    assert set(y) == {"main", "aux"} and int(y["main"]) == int(y["aux"])
+    assert source.num_classes == 10 and source.train_features().shape == (1257, 64)

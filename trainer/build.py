@@ -30,7 +30,7 @@ def build_compiled_model(config, strategy: tf.distribute.Strategy, source: DataS
         check_inputs(model, features, name=config.model.name)
         if pretrained is not None:
             load_matching_weights(model, pretrained, source=config.model.init_from)
-        freeze(model, config.model.freeze)
+        freeze(model, config.model.freeze, pretrained=pretrained is not None)
         model.compile(optimizer=_optimizer(config.train), **_losses_and_metrics(model, config))
         _check_labels(model, labels)
         try:

@@ -73,10 +73,13 @@ class InMemorySource(DataSource):
 class DigitsSource(InMemorySource):
     """scikit-learn's 1,797 handwritten digits (8x8, pixel values 0-16), scaled to [0, 1].
 
-    Ships inside scikit-learn: no download. Fixed splits from `split_seed`.
+    Ships inside scikit-learn: no download. Fixed splits from `split_seed`. `classes` keeps only
+    those digits, labelled 0, 1, ... in the order given (for transfer learning between tasks).
     """
 
-    def __init__(self, *, validation_examples: int, test_examples: int, split_seed: int):
+    def __init__(
+        self, *, validation_examples: int, test_examples: int, split_seed: int, classes=()
+    ):
         from sklearn.datasets import load_digits
 
         digits = load_digits()
@@ -89,17 +92,22 @@ class DigitsSource(InMemorySource):
                 f"(validation_examples={validation_examples}, test_examples={test_examples}); "
                 "leave at least one for training and hold out at least one."
             )
+        classes = [int(c) for c in classes] or list(range(10))
+        if len(set(classes)) != len(classes) or not set(classes) <= set(range(10)):
+            raise HarnessError(
+                f"config.data.digits.classes={tuple(classes)} must name distinct digits 0-9."
+            )
         order = np.random.default_rng(split_seed).permutation(len(labels))
         test = order[:test_examples]
         validation = order[test_examples:held_out]
         train = order[held_out:]
-        super().__init__(
-            {
-                name: (features[idx], labels[idx])
-                for name, idx in (("train", train), ("validation", validation), ("test", test))
-            },
-            num_classes=10,
-        )
+        relabel = np.full(10, -1, dtype=np.int32)
+        relabel[classes] = np.arange(len(classes))
+        splits = {}
+        for name, index in (("train", train), ("validation", validation), ("test", test)):
+            index = index[relabel[labels[index]] >= 0]
+            splits[name] = (features[index], relabel[labels[index]])
+        super().__init__(splits, num_classes=len(classes))
 
 
 class SyntheticSource(InMemorySource):

@@ -56,11 +56,16 @@ def load_matching_weights(model: keras.Model, pretrained: dict, *, source: str) 
     return loaded
 
 
-def freeze(model: keras.Model, names) -> list[str]:
+def freeze(model: keras.Model, names, *, pretrained: bool) -> list[str]:
     """Sets `trainable = False` on the named layers (before compile); returns their names."""
     names = list(names)
     if not names:
         return []
+    if not pretrained:
+        raise HarnessError(
+            f"config.model.freeze={tuple(names)} without config.model.init_from would freeze "
+            "randomly initialized layers: set init_from to a .keras file, or clear freeze."
+        )
     with_weights = [layer.name for layer in _with_weights(model)]
     if names == [ALL_BUT_HEAD]:
         names = with_weights[:-1]
