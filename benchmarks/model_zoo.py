@@ -1,0 +1,107 @@
+"""Train zoo configs to the end through `trainer.main` and print their test results.
+
+    python benchmarks/model_zoo.py                       # the issue's two targets
+    python benchmarks/model_zoo.py --configs=california_wide_deep,digits_siamese --out=zoo.json
+
+Each config runs in its own process, under MirroredStrategy with 2 replicas on 2 logical CPUs
+(`--strategy`, `--num_cpu_devices`), in WORKDIR_ROOT/<config>; extra `--flag=value` arguments
+after `--` go to every run. Prints one table row per config and writes the rows as JSON.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The results the model-zoo issue asks for: the best housing Wide & Deep, and the digits MLP.
+DEFAULT_CONFIGS = (
+    "california_wide_deep",
+    "california_wide_deep_subclassed",
+    "california_wide_deep_two_inputs",
+    "california_wide_deep_two_outputs",
+    "california_mlp",
+    "digits_mlp",
+    "digits_siamese",
+)
+TARGETS = {"california": ("loss", "<=", 0.30), "digits_mlp": ("accuracy", ">=", 0.97)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS))
+    parser.add_argument("--strategy", default="mirrored")
+    parser.add_argument("--num_cpu_devices", type=int, default=2)
+    parser.add_argument("--workdir_root", default="/tmp/model_zoo")
+    parser.add_argument("--out", default="")
+    parser.add_argument("extra", nargs="*", help="flags for every run, after --")
+    args = parser.parse_args()
+    rows = []
+    for config in args.configs.split(","):
+        workdir = os.path.join(args.workdir_root, config)
+        if os.path.exists(workdir):
+            sys.exit(f"error: {workdir} exists: remove it or pass another --workdir_root.")
+        began = time.perf_counter()
+        process = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "trainer.main",
+                f"--config=configs/{config}.py",
+                f"--strategy={args.strategy}",
+                f"--num_cpu_devices={args.num_cpu_devices}",
+                f"--workdir={workdir}",
+                "--progress=quiet",
+                *args.extra,
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+        if process.returncode:
+            print(process.stderr[-3000:], file=sys.stderr)
+            sys.exit(f"error: {config} failed with exit {process.returncode}.")
+        with open(os.path.join(workdir, "results.json")) as f:
+            results = json.load(f)
+        rows.append(
+            {
+                "config": config,
+                "replicas": results["replicas"],
+                "steps": results["step"],
+                "test": results["test"],
+                "validation": results["validation"],
+                "examples_per_sec": results["examples_per_sec"],
+                "wall_s": round(time.perf_counter() - began, 1),
+                "target": _target(config, results["test"]),
+            }
+        )
+        _print_row(rows[-1])
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(rows, f, indent=2)
+    return 0
+
+
+def _target(config: str, test: dict) -> str:
+    for prefix, (metric, relation, bound) in TARGETS.items():
+        if config.startswith(prefix):
+            value = test.get(f"main_{metric}", test.get(metric))  # A model's main output.
+            met = value <= bound if relation == "<=" else value >= bound
+            return f"test {metric} {relation} {bound}: {'met' if met else 'NOT met'}"
+    return ""
+
+
+def _print_row(row: dict) -> None:
+    metrics = ", ".join(f"{k} {v:.4f}" for k, v in sorted(row["test"].items()))
+    print(
+        f"{row['config']:<36} {row['replicas']} replicas {row['steps']:>6} steps  "
+        f"test: {metrics}  ({row['examples_per_sec']:,.0f} ex/s, {row['wall_s']} s)  "
+        f"{row['target']}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
