@@ -164,7 +164,10 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(workdir):
 @pytest.mark.parametrize(
     "args, fragments",
     [
-        (("--config.model.name=resnet",), ("Unknown model 'resnet'", "Registered models: mlp")),
+        (
+            ("--config.model.name=resnet",),
+            ("Unknown model 'resnet'", "Registered models: deep_selu, mlp, siamese, text_lstm"),
+        ),
         (("--config.data.source=imagenet",), ("Unknown data source 'imagenet'",)),
         (("--config=configs/nope.py",), ("config file configs/nope.py does not exist",)),
         (("--config.train.stepz=5",), ("stepz", 'Did you mean "steps"')),
