@@ -5,7 +5,13 @@ import json
 from tests.helpers import assert_ok, run_module
 
 CONTENDERS = {"harness", "harness_xla", "keras3_fit", "keras3_fit_spe", "tf_keras_fit_spe"}
-FIELDS = {"examples_per_sec", "ratio_to_keras3_fit", "time_to_first_step_s", "round_seconds"}
+FIELDS = {
+    "examples_per_sec",
+    "ratio_to_keras3_fit",
+    "ratio_to_tf_keras_fit_spe",
+    "time_to_first_step_s",
+    "round_seconds",
+}
 
 
 def test_the_bench_times_every_contender_on_every_model(tmp_path):
@@ -29,6 +35,7 @@ def test_the_bench_times_every_contender_on_every_model(tmp_path):
             assert set(contender) == FIELDS, (name, label)
             assert contender["examples_per_sec"] > 0 and len(contender["round_seconds"]) == 2
         assert model["contenders"]["keras3_fit"]["ratio_to_keras3_fit"] == 1.0
+        assert model["contenders"]["tf_keras_fit_spe"]["ratio_to_tf_keras_fit_spe"] == 1.0
     assert "input pipeline" in process.stdout and "harness_xla" in process.stdout
 
 

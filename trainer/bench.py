@@ -27,10 +27,16 @@ _EXAMPLES = flags.DEFINE_integer("examples", 8192, "Synthetic examples held in m
 _STEPS_PER_LOOP = flags.DEFINE_integer(
     "steps_per_loop", 50, "Harness host-loop length and fit's steps_per_execution where set."
 )
+_JIT_STEPS = flags.DEFINE_integer(
+    "jit_steps",
+    4,
+    "harness_xla: train steps per XLA computation (config.train.jit_steps).",
+    lower_bound=1,
+)
 _OUT = flags.DEFINE_string("out", "bench.json", "Where to write the JSON results.")
 
 
-def run_benchmark(models, *, steps, repeats, examples, steps_per_loop) -> dict:
+def run_benchmark(models, *, steps, repeats, examples, steps_per_loop, jit_steps=4) -> dict:
     import tensorflow as tf
 
     from trainer import bench_models
@@ -39,17 +45,20 @@ def run_benchmark(models, *, steps, repeats, examples, steps_per_loop) -> dict:
         "steps": steps,
         "repeats": repeats,
         "steps_per_loop": steps_per_loop,
+        "jit_steps": jit_steps,
         "tensorflow": tf.__version__,
         "models": {},
     }
     for name in models:
         if name not in bench_models.SHAPES:
             raise ValueError(f"Unknown model {name!r}: choose from {sorted(bench_models.SHAPES)}.")
-        results["models"][name] = _bench_model(name, steps, repeats, examples, steps_per_loop)
+        results["models"][name] = _bench_model(
+            name, steps, repeats, examples, steps_per_loop, jit_steps
+        )
     return results
 
 
-def _bench_model(name, steps, repeats, examples, steps_per_loop) -> dict:
+def _bench_model(name, steps, repeats, examples, steps_per_loop, jit_steps) -> dict:
     import tensorflow as tf
 
     from trainer import bench_models
@@ -61,7 +70,7 @@ def _bench_model(name, steps, repeats, examples, steps_per_loop) -> dict:
         data = tf.data.Dataset.from_tensor_slices((features, labels)).cache().repeat()
         return data.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
-    contenders = _contenders(builder, loss, dataset, steps_per_loop)
+    contenders = _contenders(builder, loss, dataset, steps_per_loop, jit_steps)
     first_step = {label: contender.start() for label, contender in contenders.items()}
     seconds = {label: [] for label in contenders}
     input_seconds = []
@@ -71,6 +80,7 @@ def _bench_model(name, steps, repeats, examples, steps_per_loop) -> dict:
         input_seconds.append(_time_input(dataset(), steps))
     per_sec = {label: steps * batch / statistics.median(s) for label, s in seconds.items()}
     reference = per_sec["keras3_fit"]
+    legacy = per_sec.get("tf_keras_fit_spe")  # None without tf_keras.
     return {
         "batch_size": batch,
         "input_examples_per_sec": steps * batch / statistics.median(input_seconds),
@@ -78,6 +88,7 @@ def _bench_model(name, steps, repeats, examples, steps_per_loop) -> dict:
             label: {
                 "examples_per_sec": per_sec[label],
                 "ratio_to_keras3_fit": per_sec[label] / reference,
+                "ratio_to_tf_keras_fit_spe": per_sec[label] / legacy if legacy else None,
                 "time_to_first_step_s": first_step[label],
                 "round_seconds": seconds[label],
             }
@@ -86,12 +97,14 @@ def _bench_model(name, steps, repeats, examples, steps_per_loop) -> dict:
     }
 
 
-def _contenders(builder, loss, dataset, steps_per_loop) -> dict:
+def _contenders(builder, loss, dataset, steps_per_loop, jit_steps) -> dict:
     from trainer.keras_api import keras
 
     contenders = {
         "harness": HarnessContender(builder, loss, dataset, steps_per_loop, jit_compile=False),
-        "harness_xla": HarnessContender(builder, loss, dataset, steps_per_loop, jit_compile=True),
+        "harness_xla": HarnessContender(
+            builder, loss, dataset, steps_per_loop, jit_compile=True, jit_steps=jit_steps
+        ),
         "keras3_fit": FitContender(keras, builder, loss, dataset, steps_per_execution=1),
         "keras3_fit_spe": FitContender(keras, builder, loss, dataset, steps_per_loop),
     }
@@ -106,9 +119,9 @@ def _contenders(builder, loss, dataset, steps_per_loop) -> dict:
 class HarnessContender:
     """The harness's own path: create_all_variables, then HostLoop's host loops."""
 
-    def __init__(self, builder, loss, dataset, steps_per_loop, *, jit_compile):
+    def __init__(self, builder, loss, dataset, steps_per_loop, *, jit_compile, jit_steps=1):
         self._args = builder, loss, dataset
-        self._steps_per_loop, self._jit = steps_per_loop, jit_compile
+        self._steps_per_loop, self._jit, self._jit_steps = steps_per_loop, jit_compile, jit_steps
 
     def start(self) -> float:
         import tensorflow as tf
@@ -122,7 +135,9 @@ class HarnessContender:
         model = builder(keras)
         model.compile(optimizer="adam", loss=loss)
         create_all_variables(model, next(iter(dataset().take(1))))
-        self._loop = HostLoop(strategy=strategy, model=model, jit_compile=self._jit)
+        self._loop = HostLoop(
+            strategy=strategy, model=model, jit_compile=self._jit, jit_steps=self._jit_steps
+        )
         self._iterator = iter(strategy.distribute_datasets_from_function(lambda _: dataset()))
         self._loop.train(self._iterator, 1)
         return time.perf_counter() - began
@@ -169,13 +184,16 @@ def _time_input(dataset, steps: int) -> float:
 def format_table(results: dict) -> str:
     lines = [
         f"{'model':<10} {'contender':<17} {'examples/s':>11} {'x keras3 fit':>12} "
-        f"{'first step s':>12}"
+        f"{'x tf_keras fit':>14} {'first step s':>12}"
     ]
     for name, model in results["models"].items():
         for label, c in model["contenders"].items():
+            legacy = c["ratio_to_tf_keras_fit_spe"]
             lines.append(
                 f"{name:<10} {label:<17} {c['examples_per_sec']:>11,.0f} "
-                f"{c['ratio_to_keras3_fit']:>12.2f} {c['time_to_first_step_s']:>12.2f}"
+                f"{c['ratio_to_keras3_fit']:>12.2f} "
+                f"{'-' if legacy is None else f'{legacy:.2f}':>14} "
+                f"{c['time_to_first_step_s']:>12.2f}"
             )
         lines.append(f"{name:<10} {'input pipeline':<17} {model['input_examples_per_sec']:>11,.0f}")
     return "\n".join(lines)
@@ -189,6 +207,7 @@ def main(argv):
         repeats=_REPEATS.value,
         examples=_EXAMPLES.value,
         steps_per_loop=_STEPS_PER_LOOP.value,
+        jit_steps=_JIT_STEPS.value,
     )
     print(format_table(results), flush=True)
     with open(_OUT.value, "w") as f:

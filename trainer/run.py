@@ -61,6 +61,7 @@ class Experiment:
         self.config, self.choice, self.workdir = config, choice, workdir
         strategy = choice.strategy
         _check_config(config, strategy.num_replicas_in_sync)
+        _check_jit_devices(config, strategy)
         try:
             self.policy = resolve_precision(config.precision, strategy)
         except ValueError as e:
@@ -83,7 +84,10 @@ class Experiment:
                 f"config.train.steps={config.train.steps}: raise it or use a new --workdir."
             )
         self.loop = HostLoop(
-            strategy=strategy, model=self.model, jit_compile=config.train.jit_compile
+            strategy=strategy,
+            model=self.model,
+            jit_compile=config.train.jit_compile,
+            jit_steps=config.train.jit_steps,
         )
         self.summaries = Summaries(workdir)
         self._eval_datasets = {}
@@ -255,6 +259,17 @@ def _fmt(results: dict[str, float]) -> str:
     return ", ".join(f"{name} {value:.4f}" for name, value in results.items())
 
 
+def _check_jit_devices(config, strategy) -> None:
+    """XLA cannot run one replica per logical CPU device (it reads every variable from CPU:0)."""
+    devices = strategy.extended.worker_devices
+    if config.train.jit_compile and len(devices) > 1 and all("CPU" in d for d in devices):
+        raise HarnessError(
+            f"config.train.jit_compile=True cannot run on {len(devices)} logical CPU devices "
+            "(XLA looks for every variable on CPU:0): train on one CPU device (no "
+            "--num_cpu_devices) or on GPUs/TPUs, or set config.train.jit_compile=False."
+        )
+
+
 def _check_config(config, replicas: int) -> None:
     for field in ("train.global_batch_size", "eval.global_batch_size"):
         section, name = field.split(".")
@@ -265,7 +280,12 @@ def _check_config(config, replicas: int) -> None:
                 f"use a positive multiple of {replicas}, "
                 f"such as {max(batch - batch % replicas, replicas)}."
             )
-    at_least_one = ("train.steps", "train.steps_per_loop", "checkpoint.max_to_keep")
+    at_least_one = (
+        "train.steps",
+        "train.steps_per_loop",
+        "train.jit_steps",
+        "checkpoint.max_to_keep",
+    )
     zero_or_more = ("eval.every_steps", "eval.steps", "checkpoint.every_steps")
     for field in at_least_one + zero_or_more:
         section, name = field.split(".")

@@ -1,0 +1,45 @@
+"""The host loops: exactly the steps asked for, with and without XLA (one CPU device here)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.helpers import assert_one_line_error, train
+from trainer.keras_api import create_all_variables, keras
+from trainer.loop import HostLoop
+
+MIRRORED_2 = ("--strategy=mirrored", "--num_cpu_devices=2")
+
+
+def _trained_weights(steps, **loop_options):
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 8)).astype(np.float32)
+    y = rng.integers(0, 3, size=64).astype(np.int32)
+    data = tf.data.Dataset.from_tensor_slices((x, y)).repeat().batch(8)
+    inputs = keras.Input((8,))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(inputs))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    create_all_variables(model, next(iter(data)))
+    strategy = tf.distribute.get_strategy()
+    loop = HostLoop(strategy=strategy, model=model, **loop_options)
+    iterator = iter(strategy.distribute_datasets_from_function(lambda _: data))
+    results = loop.train(iterator, steps)
+    return int(model.optimizer.iterations.numpy()), model.get_weights(), results
+
+
+@pytest.mark.parametrize("jit_steps", [1, 3])
+def test_xla_runs_exactly_the_steps_asked_for_with_the_same_result(jit_steps):
+    steps, plain, plain_results = _trained_weights(7, jit_compile=False)
+    xla_steps, xla, xla_results = _trained_weights(7, jit_compile=True, jit_steps=jit_steps)
+    assert steps == xla_steps == 7  # 2 calls of 3 steps and 1 of 1 when jit_steps=3.
+    for a, b in zip(plain, xla, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert xla_results["loss"] == pytest.approx(plain_results["loss"], rel=1e-5)
+
+
+def test_xla_on_logical_cpu_devices_is_refused_with_advice(workdir):
+    assert_one_line_error(
+        train(f"--workdir={workdir}", *MIRRORED_2, "--config.train.jit_compile=True"),
+        "cannot run on 2 logical CPU devices",
+    )
