@@ -1,5 +1,7 @@
 """Exceptions for bad input and lost runs: `trainer.main` prints one line and exits `exit_code`."""
 
+PREEMPTED_EXIT_CODE = 42  # Saved on SIGTERM: a restart policy retries, and the rerun resumes.
+
 
 class HarnessError(Exception):
     """Bad input or environment. The message names the bad value and how to fix it."""

@@ -15,9 +15,8 @@ from absl import logging
 
 from strategies import ClusterInfo
 from trainer.checkpoints import Checkpointer
-from trainer.errors import PeerLost
+from trainer.errors import PREEMPTED_EXIT_CODE, PeerLost
 
-PREEMPTED_EXIT_CODE = 42  # Saved on SIGTERM: a restart policy retries, and the rerun resumes.
 # What a collective raises on the survivors when a peer dies: the coordination service stops
 # getting its heartbeats (about 10 s), or its connection resets (at once).
 _PEER_ERRORS = (
