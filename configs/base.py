@@ -108,9 +108,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.train.metrics = ("accuracy",)  # Keras metric names, reported under train/ and eval/.
     config.train.loss_weights = ml_collections.ConfigDict()  # {output: weight}; missing ones: 1.
     config.train.jit_compile = False  # XLA-compile the train step (real GPUs/TPUs, one CPU).
-    config.train.jit_steps = (
-        4  # With jit_compile: train steps per XLA computation (fewer launches).
-    )
+    config.train.jit_steps = 4  # With jit_compile: train steps per XLA computation.
 
     config.eval = ml_collections.ConfigDict()
     config.eval.every_steps = 500  # Evaluate on the validation split this often (0: at the end).

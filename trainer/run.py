@@ -261,8 +261,13 @@ def _fmt(results: dict[str, float]) -> str:
 
 def _check_jit_devices(config, strategy) -> None:
     """XLA cannot run one replica per logical CPU device (it reads every variable from CPU:0)."""
-    devices = strategy.extended.worker_devices
-    if config.train.jit_compile and len(devices) > 1 and all("CPU" in d for d in devices):
+    if not config.train.jit_compile:
+        return
+    try:
+        devices = strategy.extended.worker_devices
+    except RuntimeError:  # The default strategy: one device.
+        return
+    if len(devices) > 1 and all("CPU" in d for d in devices):
         raise HarnessError(
             f"config.train.jit_compile=True cannot run on {len(devices)} logical CPU devices "
             "(XLA looks for every variable on CPU:0): train on one CPU device (no "
