@@ -25,17 +25,32 @@ def _trained_weights(steps, **loop_options):
     loop = HostLoop(strategy=strategy, model=model, **loop_options)
     iterator = iter(strategy.distribute_datasets_from_function(lambda _: data))
     results = loop.train(iterator, steps)
+    following_batch = next(iterator)[0].numpy()
+    np.testing.assert_array_equal(following_batch, x[8 * steps : 8 * steps + 8])  # None skipped.
     return int(model.optimizer.iterations.numpy()), model.get_weights(), results
 
 
+@pytest.mark.parametrize("fetch_ahead", [False, True])
 @pytest.mark.parametrize("jit_steps", [1, 3])
-def test_xla_runs_exactly_the_steps_asked_for_with_the_same_result(jit_steps):
+def test_xla_runs_exactly_the_steps_asked_for_with_the_same_result(jit_steps, fetch_ahead):
     steps, plain, plain_results = _trained_weights(7, jit_compile=False)
-    xla_steps, xla, xla_results = _trained_weights(7, jit_compile=True, jit_steps=jit_steps)
+    xla_steps, xla, xla_results = _trained_weights(
+        7, jit_compile=True, jit_steps=jit_steps, fetch_ahead=fetch_ahead
+    )
     assert steps == xla_steps == 7  # 2 calls of 3 steps and 1 of 1 when jit_steps=3.
     for a, b in zip(plain, xla, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
     assert xla_results["loss"] == pytest.approx(plain_results["loss"], rel=1e-5)
+
+
+@pytest.mark.parametrize("steps", [1, 7])
+def test_fetching_ahead_reads_the_same_batches_and_trains_the_same(steps):
+    ahead_steps, ahead, ahead_results = _trained_weights(steps, jit_compile=False, fetch_ahead=True)
+    assert ahead_steps == steps
+    _, plain, plain_results = _trained_weights(steps, jit_compile=False)
+    for a, b in zip(plain, ahead, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert ahead_results == plain_results
 
 
 def test_xla_on_logical_cpu_devices_is_refused_with_advice(workdir):

@@ -14,7 +14,7 @@ from trainer.data import create_source, make_dataset_fn
 from trainer.errors import HarnessError, TrainingDiverged
 from trainer.export import export_model
 from trainer.keras_api import keras
-from trainer.loop import HostLoop, is_finite
+from trainer.loop import HostLoop, fetches_ahead, is_finite
 from trainer.preemption import as_peer_lost, create_preemption_handler
 from trainer.progress import Progress
 from trainer.summaries import Summaries
@@ -63,7 +63,9 @@ class Experiment:
         _check_config(config, strategy.num_replicas_in_sync)
         _check_jit_devices(config, strategy)
         try:
-            self.policy = resolve_precision(config.precision, strategy)
+            self.policy = resolve_precision(
+                config.precision, strategy, jit_compile=config.train.jit_compile
+            )
         except ValueError as e:
             raise HarnessError(str(e)) from e
         keras.mixed_precision.set_global_policy(self.policy)
@@ -88,6 +90,7 @@ class Experiment:
             model=self.model,
             jit_compile=config.train.jit_compile,
             jit_steps=config.train.jit_steps,
+            fetch_ahead=fetches_ahead(strategy, config.train.jit_compile),
         )
         self.summaries = Summaries(workdir)
         self._eval_datasets = {}
