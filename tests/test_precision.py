@@ -80,9 +80,8 @@ def test_xla_host_loop_on_mirrored_gpus_traces_except_with_loss_scaling(monkeypa
             create_all_variables(model, next(iter(data)))
         loop = HostLoop(strategy=strategy, model=model, jit_compile=True, jit_steps=2)
         iterator = iter(strategy.experimental_distribute_dataset(data))
-        trace = lambda: loop._train_groups.get_concrete_function(  # noqa: E731
-            iterator, tf.TensorSpec([], tf.int32)
-        )
+        scalar = tf.TensorSpec([], tf.int32)
+        trace = lambda: loop._train_loop.get_concrete_function(iterator, scalar, scalar)  # noqa: E731
         if policy == "mixed_float16":
             with pytest.raises(RuntimeError, match="merge_call"):
                 trace()

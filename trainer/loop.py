@@ -40,45 +40,55 @@ class HostLoop:
         jit_steps: int = 1,
         fetch_ahead: bool = False,
     ):
+        if fetch_ahead and jit_compile:
+            raise ValueError("fetch_ahead is for loops without XLA (see fetches_ahead).")
         self._model = model
-        self._group = jit_steps if jit_compile else 1  # Batches per strategy.run.
+        self._group = jit_steps if jit_compile else 1  # Batches per run.
+
+        # Under a strategy that mirrors variables, strategy.run goes inside the XLA function, as
+        # in Keras's fit: on GPUs TensorFlow runs an XLA function given to strategy.run as is,
+        # and the optimizer's step counter then needs a merge_call that a nested function cannot
+        # make (seen on an H100). Under the other strategies (default, one device, TPU) the XLA
+        # function stays inside strategy.run, the form measured first; on a CPU both forms ran
+        # the MLP of the benchmark at the same speed (0.98x).
+        run_inside_xla = isinstance(
+            strategy, (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)
+        )
 
         @tf.function(jit_compile=True)
         def xla_steps(*batches):
-            # strategy.run inside the XLA function, as Keras's fit does: MirroredStrategy runs an
-            # XLA function given to strategy.run as is on GPUs, and the optimizer's step counter
-            # then needs a merge_call that a nested function cannot make (seen on an H100).
             for batch in batches:
-                strategy.run(model.train_step, args=(batch,))
+                if run_inside_xla:
+                    strategy.run(model.train_step, args=(batch,))
+                else:
+                    model.train_step(batch)
 
         def run(batches):
-            if jit_compile:
-                xla_steps(*batches)
-            else:
+            if not jit_compile:
                 (batch,) = batches
                 strategy.run(model.train_step, args=(batch,))
+            elif run_inside_xla:
+                xla_steps(*batches)
+            else:
+                strategy.run(xla_steps, args=batches)
 
         def fetch(iterator, count):
             return tuple(next(iterator) for _ in range(count))
 
         @tf.function
-        def train_groups(iterator, groups):
-            """`groups` >= 1 runs of `self._group` steps."""
-            if not fetch_ahead:
-                for _ in tf.range(groups):
-                    run(fetch(iterator, self._group))
+        def train_loop(iterator, groups, singles):
+            """`groups` runs of `jit_steps` steps (of 1 without XLA), then `singles` of 1."""
+            if fetch_ahead:  # No XLA: groups of one, groups >= 1, singles == 0.
+                batch = next(iterator)
+                for _ in tf.range(groups - 1):
+                    following = next(iterator)
+                    run((batch,))
+                    batch = following
+                run((batch,))
                 return
-            batches = fetch(iterator, self._group)
-            for _ in tf.range(groups - 1):
-                following = fetch(iterator, self._group)
-                run(batches)
-                batches = following
-            run(batches)
-
-        @tf.function
-        def train_singles(iterator, steps):
-            """The steps left over when `steps` is not a multiple of `jit_steps`."""
-            for _ in tf.range(steps):
+            for _ in tf.range(groups):
+                run(fetch(iterator, self._group))
+            for _ in tf.range(singles):
                 run(fetch(iterator, 1))
 
         @tf.function
@@ -86,18 +96,15 @@ class HostLoop:
             for batch in dataset:
                 strategy.run(model.test_step, args=(batch,))
 
-        self._train_groups = train_groups
-        self._train_singles = train_singles
+        self._train_loop = train_loop
         self._eval_loop = eval_loop
 
     def train(self, iterator, steps: int) -> dict[str, float]:
         """Runs `steps` train steps; returns the mean loss and metrics over them."""
         self._model.reset_metrics()
-        groups, singles = divmod(steps, self._group)
-        if groups:
-            self._train_groups(iterator, tf.constant(groups, dtype=tf.int32))
-        if singles:
-            self._train_singles(iterator, tf.constant(singles, dtype=tf.int32))
+        if steps > 0:
+            groups, singles = divmod(steps, self._group)
+            self._train_loop(iterator, *(tf.constant(n, dtype=tf.int32) for n in (groups, singles)))
         return scalar_results(self._model)
 
     def evaluate(self, dataset) -> dict[str, float]:
