@@ -40,7 +40,7 @@ def resolve_precision(
             f"{', '.join(PRECISIONS)}."
         )
     kind = device_type(strategy)
-    loss_scaling_breaks = kind == "GPU" and jit_compile and _mirrors_variables(strategy)
+    loss_scaling_breaks = kind == "GPU" and jit_compile and mirrors_variables(strategy)
     if precision == "auto":
         if not loss_scaling_breaks:
             return _AUTO_BY_DEVICE[kind]
@@ -65,7 +65,8 @@ def resolve_precision(
     return precision
 
 
-def _mirrors_variables(strategy: tf.distribute.Strategy) -> bool:
+def mirrors_variables(strategy: tf.distribute.Strategy) -> bool:
+    """Whether the strategy keeps a copy of every variable per replica (Mirrored, MWMS)."""
     return isinstance(
         strategy, (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)
     )

@@ -127,7 +127,7 @@ class HarnessContender:
         import tensorflow as tf
 
         from trainer.keras_api import create_all_variables, keras
-        from trainer.loop import HostLoop, fetches_ahead
+        from trainer.loop import HostLoop
 
         builder, loss, dataset = self._args
         began = time.perf_counter()
@@ -136,11 +136,7 @@ class HarnessContender:
         model.compile(optimizer="adam", loss=loss)
         create_all_variables(model, next(iter(dataset().take(1))))
         self._loop = HostLoop(
-            strategy=strategy,
-            model=model,
-            jit_compile=self._jit,
-            jit_steps=self._jit_steps,
-            fetch_ahead=fetches_ahead(strategy, self._jit),
+            strategy=strategy, model=model, jit_compile=self._jit, jit_steps=self._jit_steps
         )
         self._iterator = iter(strategy.distribute_datasets_from_function(lambda _: dataset()))
         self._loop.train(self._iterator, 1)

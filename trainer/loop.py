@@ -10,20 +10,20 @@ import math
 
 import tensorflow as tf
 
-from strategies.precision import device_type
+from strategies.precision import device_type, mirrors_variables
 from trainer.keras_api import keras
 
 
 class HostLoop:
     """Runs train steps in host loops of `steps` steps, one `tf.function` call per loop.
 
-    With `fetch_ahead` (on GPUs and TPUs without XLA: `fetches_ahead`), each loop fetches the next
-    batch before it runs the current step, the way Keras's own `fit` with `steps_per_execution`
-    does: the two touch different resources, so TensorFlow overlaps the input and its copy to the
-    device with the step (on an H100: MLP 1.12-1.23x, Wide & Deep 1.06-1.28x). With XLA, and on
-    a 2-core CPU, the overlap only took time from the step (H100 MLP with XLA 0.88x; CPU with XLA
-    0.93x), so there the loop fetches each batch when it needs it. Either way a loop reads
-    exactly `steps` batches.
+    With `fetch_ahead` (by default on GPUs and TPUs without XLA: `fetches_ahead`), each loop
+    fetches the next batch before it runs the current step, the way Keras's own `fit` with
+    `steps_per_execution` does: the two touch different resources, so TensorFlow overlaps the
+    input and its copy to the device with the step (on an H100: MLP 1.12-1.23x, Wide & Deep
+    1.06-1.28x). With XLA, and on a 2-core CPU, the overlap only took time from the step (H100
+    MLP with XLA 0.88x; CPU with XLA 0.93x), so there the loop fetches each batch when it needs
+    it. Either way a loop reads exactly `steps` batches.
 
     `jit_compile` runs the steps with XLA, `jit_steps` of them in one XLA computation: on a CPU
     the launch of each computation costs about as much as the fused optimizer update saves, so
@@ -38,8 +38,10 @@ class HostLoop:
         model: keras.Model,
         jit_compile: bool,
         jit_steps: int = 1,
-        fetch_ahead: bool = False,
+        fetch_ahead: bool | None = None,
     ):
+        if fetch_ahead is None:
+            fetch_ahead = fetches_ahead(strategy, jit_compile)
         if fetch_ahead and jit_compile:
             raise ValueError("fetch_ahead is for loops without XLA (see fetches_ahead).")
         self._model = model
@@ -51,9 +53,7 @@ class HostLoop:
         # make (seen on an H100). Under the other strategies (default, one device, TPU) the XLA
         # function stays inside strategy.run, the form measured first; on a CPU both forms ran
         # the MLP of the benchmark at the same speed (0.98x).
-        run_inside_xla = isinstance(
-            strategy, (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)
-        )
+        run_inside_xla = mirrors_variables(strategy)
 
         @tf.function(jit_compile=True)
         def xla_steps(*batches):

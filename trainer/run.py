@@ -14,7 +14,7 @@ from trainer.data import create_source, make_dataset_fn
 from trainer.errors import HarnessError, TrainingDiverged
 from trainer.export import export_model
 from trainer.keras_api import keras
-from trainer.loop import HostLoop, fetches_ahead, is_finite
+from trainer.loop import HostLoop, is_finite
 from trainer.preemption import as_peer_lost, create_preemption_handler
 from trainer.progress import Progress
 from trainer.summaries import Summaries
@@ -90,7 +90,6 @@ class Experiment:
             model=self.model,
             jit_compile=config.train.jit_compile,
             jit_steps=config.train.jit_steps,
-            fetch_ahead=fetches_ahead(strategy, config.train.jit_compile),
         )
         self.summaries = Summaries(workdir)
         self._eval_datasets = {}
