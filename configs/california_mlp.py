@@ -14,16 +14,14 @@ from configs import base
 
 
 def get_config():
-    config = base.get_config()
-    config.data.source = "csv"
-    config.data.csv.path = "../shared/datasets/california_housing/housing.csv"
-    config.data.csv.label = "median_house_value"
-    config.data.csv.label_scale = 1e-5
-    config.data.csv.recipe = "california_housing_8"
-    config.data.csv.missing = "impute_median"
-    config.model.name = "mlp"
-    config.model.mlp.hidden_units = (64, 64, 64)
-    config.model.mlp.normalize = True
+    config = base.get_config(model="mlp", data="csv")
+    config.data.args.path = "../shared/datasets/california_housing/housing.csv"
+    config.data.args.label = "median_house_value"
+    config.data.args.label_scale = 1e-5
+    config.data.args.recipe = "california_housing_8"
+    config.data.args.missing = "impute_median"
+    config.model.args.hidden_units = (64, 64, 64)
+    config.model.args.normalize = True
     config.train.loss = "mse"
     config.train.metrics = ("mae",)
     config.train.global_batch_size = 64

@@ -6,7 +6,7 @@ Data, loss, batch and schedule as in california_mlp.py: the real census file in
 Normalization adapted on train inside the model.
 """
 
-from configs import california_mlp
+from configs import base, california_mlp
 
 # scikit-learn's feature order; the Keras textbook feeds the first 5 to the wide input and the
 # last 6 to the deep one.
@@ -24,6 +24,5 @@ FEATURES = (
 
 def get_config():
     config = california_mlp.get_config()  # The same data, loss, batch and schedule.
-    config.model.name = "wide_deep"
-    config.model.wide_deep.hidden_units = (64, 64, 64)
+    base.use_model(config, "wide_deep", hidden_units=(64, 64, 64))
     return config

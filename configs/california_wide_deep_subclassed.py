@@ -2,11 +2,11 @@
 california_wide_deep.py). The `.keras` export reloads once `trainer.models` is imported.
 """
 
-from configs import california_wide_deep
+from configs import base, california_wide_deep
 
 
 def get_config():
     config = california_wide_deep.get_config()
-    config.model.name = "wide_deep_subclassed"
-    config.model.wide_deep_subclassed.hidden_units = config.model.wide_deep.hidden_units
+    hidden_units = config.model.args.hidden_units
+    base.use_model(config, "wide_deep_subclassed", hidden_units=hidden_units)
     return config

@@ -11,5 +11,7 @@ FEATURES = california_wide_deep.FEATURES
 
 def get_config():
     config = california_wide_deep.get_config()
-    config.data.csv.inputs = ml_collections.ConfigDict({"wide": FEATURES[:5], "deep": FEATURES[2:]})
+    config.data.args.inputs = ml_collections.ConfigDict(
+        {"wide": FEATURES[:5], "deep": FEATURES[2:]}
+    )
     return config

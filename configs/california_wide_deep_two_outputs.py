@@ -10,7 +10,7 @@ from configs import california_wide_deep_two_inputs
 
 def get_config():
     config = california_wide_deep_two_inputs.get_config()
-    config.model.wide_deep.auxiliary_output = True
+    config.model.args.auxiliary_output = True
     config.data.label_outputs = ("main", "aux")
     config.train.loss_weights = ml_collections.ConfigDict({"main": 1.0, "aux": 0.2})
     return config

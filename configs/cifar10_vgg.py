@@ -10,10 +10,8 @@ from configs import base
 
 
 def get_config():
-    config = base.get_config()
-    config.data.source = "tfds"
-    config.data.tfds.name = "cifar10"
-    config.model.name = "vgg"
+    config = base.get_config(model="vgg", data="tfds")
+    config.data.args.name = "cifar10"
     config.train.global_batch_size = 128
     config.train.steps = 15_000  # About 43 epochs of 45,000 images.
     config.eval.every_steps = 1000

@@ -8,10 +8,8 @@ from configs import base
 
 
 def get_config():
-    config = base.get_config()
-    config.data.source = "digits"
-    config.model.name = "mlp"
-    config.model.mlp.hidden_units = (256, 128)
+    config = base.get_config(model="mlp", data="digits")
+    config.model.args.hidden_units = (256, 128)
     config.train.global_batch_size = 128
     config.train.steps = 2000
     config.train.learning_rate = 1e-3

@@ -7,9 +7,7 @@ from configs import base
 
 
 def get_config():
-    config = base.get_config()
-    config.data.source = "digit_pairs"
-    config.model.name = "siamese"
+    config = base.get_config(model="siamese", data="digit_pairs")
     config.train.loss = "binary_crossentropy"
     config.train.metrics = ("accuracy",)
     config.train.global_batch_size = 128

@@ -15,7 +15,7 @@ from configs import digits_mlp
 
 def get_config():
     config = digits_mlp.get_config()
-    config.data.digits.classes = (8, 9)
+    config.data.args.classes = (8, 9)
     config.model.init_from = ""  # Required: the source model's export/model.keras.
     config.model.freeze = ("all_but_head",)
     config.train.steps = 300

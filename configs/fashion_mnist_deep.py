@@ -9,14 +9,12 @@ from configs import base
 
 
 def get_config():
-    config = base.get_config()
-    config.data.source = "tfds"
-    config.data.tfds.name = "fashion_mnist"
-    config.model.name = "deep_selu"
-    config.model.deep_selu.depth = 20
-    config.model.deep_selu.units = 100
-    config.model.deep_selu.batch_norm = True
-    config.model.deep_selu.alpha_dropout = 0.5
+    config = base.get_config(model="deep_selu", data="tfds")
+    config.data.args.name = "fashion_mnist"
+    config.model.args.depth = 20
+    config.model.args.units = 100
+    config.model.args.batch_norm = True
+    config.model.args.alpha_dropout = 0.5
     config.train.global_batch_size = 128
     config.train.steps = 8000
     config.eval.every_steps = 1000

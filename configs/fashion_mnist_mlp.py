@@ -13,12 +13,10 @@ from configs import base
 
 
 def get_config():
-    config = base.get_config()
-    config.data.source = "tfds"
-    config.data.tfds.name = "fashion_mnist"
-    config.model.name = "mlp"
-    config.model.mlp.hidden_units = (300, 100)
-    config.model.mlp.normalize = True
+    config = base.get_config(model="mlp", data="tfds")
+    config.data.args.name = "fashion_mnist"
+    config.model.args.hidden_units = (300, 100)
+    config.model.args.normalize = True
     config.train.global_batch_size = 128
     config.train.steps = 8000  # About 19 epochs.
     config.eval.every_steps = 1000

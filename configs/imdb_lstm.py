@@ -11,13 +11,11 @@ from configs import base
 
 
 def get_config():
-    config = base.get_config()
-    config.data.source = "tfds"
-    config.data.tfds.name = "imdb_reviews"
-    config.data.tfds.feature_key = "text"
-    config.data.tfds.train_split = "train[:90%]"
-    config.data.tfds.validation_split = "train[90%:]"
-    config.model.name = "text_lstm"
+    config = base.get_config(model="text_lstm", data="tfds")
+    config.data.args.name = "imdb_reviews"
+    config.data.args.feature_key = "text"
+    config.data.args.train_split = "train[:90%]"
+    config.data.args.validation_split = "train[90%:]"
     config.train.global_batch_size = 64
     config.train.steps = 3000  # About 8.5 epochs of 22,500 reviews.
     config.eval.every_steps = 500

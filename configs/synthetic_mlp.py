@@ -4,12 +4,10 @@ from configs import base
 
 
 def get_config():
-    config = base.get_config()
-    config.data.source = "synthetic"
-    config.data.synthetic.input_shape = (784,)
-    config.data.synthetic.num_classes = 10
-    config.model.name = "mlp"
-    config.model.mlp.hidden_units = (300, 100)
+    config = base.get_config(model="mlp", data="synthetic")
+    config.data.args.input_shape = (784,)
+    config.data.args.num_classes = 10
+    config.model.args.hidden_units = (300, 100)
     config.train.global_batch_size = 256
     config.train.steps = 1000
     config.train.steps_per_loop = 50

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from trainer.progress import Progress
+from trainer.actions.progress import Progress
 
 
 def _progress(mode="line"):

@@ -89,7 +89,10 @@ def _assert_trained_and_exports_reload(workdir: str, inputs) -> dict:
     assert results["step"] == 4 and results["replicas"] == 2
     assert all(np.isfinite(v) for v in results["test"].values()), results["test"]
     # The run compared both reloaded exports with the trained model on real examples...
-    assert results["export"]["max_abs_diff"] == {"keras": 0.0, "saved_model": 0.0}
+    # (within the run's own bound: a SavedModel may differ by float32 round-off on other CPUs).
+    differences = results["export"]["max_abs_diff"]
+    assert set(differences) == {"keras", "saved_model"}
+    assert all(0 <= d <= results["export"]["allowed_diff"] for d in differences.values())
     # ...and here, in another process, the two exports agree on other inputs.
     from trainer.export import load_keras_model
 

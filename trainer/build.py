@@ -59,7 +59,7 @@ def check_inputs(model: keras.Model, features, *, name: str) -> None:
     ):
         raise HarnessError(
             f"Model {name!r} takes inputs {_describe(expected)} but the data gives "
-            f"{_describe(features)}: match config.data (e.g. config.data.csv.inputs) to the model."
+            f"{_describe(features)}: match config.data (e.g. config.data.args.inputs) to the model."
         )
     pairs = (
         [(key, expected[key], features[key]) for key in sorted(features)]

@@ -8,11 +8,9 @@ so a crash mid-save leaves the previous checkpoint as the latest.
 import tensorflow as tf
 from absl import logging
 
-from trainer.errors import HarnessError
-from trainer.keras_api import keras
-from trainer.workdir import Workdir
-
-_SUBDIR = "checkpoints"
+from trainer.errors import HarnessError, first_line
+from trainer.keras_api import constant_learning_rate, keras
+from trainer.workdir import CHECKPOINTS, Workdir
 
 
 class Checkpointer:
@@ -22,7 +20,7 @@ class Checkpointer:
         self._checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
         self._manager = tf.train.CheckpointManager(
             self._checkpoint,
-            directory=workdir.write_path(_SUBDIR),
+            directory=workdir.write_path(CHECKPOINTS),
             max_to_keep=max_to_keep,
             step_counter=self._step,
         )
@@ -31,15 +29,15 @@ class Checkpointer:
             self._manager
             if workdir.is_chief
             else tf.train.CheckpointManager(
-                self._checkpoint, directory=workdir.path(_SUBDIR), max_to_keep=max_to_keep
+                self._checkpoint, directory=workdir.path(CHECKPOINTS), max_to_keep=max_to_keep
             )
         )
         self.last_saved_step: int | None = None
-        self._configured_lr = _learning_rate_value(model.optimizer)
+        self._configured_lr = constant_learning_rate(model.optimizer)
 
     @property
     def directory(self) -> str:
-        return self._workdir.path(_SUBDIR)
+        return self._workdir.path(CHECKPOINTS)
 
     def restore_latest(self) -> int:
         """Restores the newest checkpoint in the workdir, if any; returns the step it holds."""
@@ -51,7 +49,7 @@ class Checkpointer:
         except (AssertionError, ValueError, tf.errors.OpError) as e:
             raise HarnessError(
                 f"Checkpoint {latest} does not fit this model ({type(e).__name__}: "
-                f"{str(e).strip().splitlines()[0][:200]}). Use a new --workdir for a changed model."
+                f"{first_line(e)}). Use a new --workdir for a changed model."
             ) from e
         step = int(self._step.numpy())
         self.last_saved_step = step
@@ -59,24 +57,22 @@ class Checkpointer:
         logging.info("Restored %s: resuming at step %d.", latest, step)
         return step
 
+    def read(self, path: str) -> None:
+        """Reads the checkpoint at `path` into the model and optimizer (the evaluator's view)."""
+        self._checkpoint.read(path).expect_partial()
+
     def save(self) -> None:
         step = int(self._step.numpy())
         path = self._manager.save(checkpoint_number=step)
-        self._workdir.discard_scratch(_SUBDIR)
+        self._workdir.discard_scratch(CHECKPOINTS)
         self.last_saved_step = step
         if self._workdir.is_chief:
             logging.info("Saved checkpoint %s.", path)
 
 
-def _learning_rate_value(optimizer):
-    """The optimizer's constant learning rate, or None when it follows a schedule."""
-    variable = getattr(optimizer, "_learning_rate", None)
-    return float(variable.numpy()) if isinstance(variable, tf.Variable | keras.Variable) else None
-
-
 def _keep_configured_learning_rate(optimizer, configured):
     """The checkpoint holds the old learning rate; the config of this run wins."""
-    restored = _learning_rate_value(optimizer)
+    restored = constant_learning_rate(optimizer)
     if configured is not None and restored is not None and restored != configured:
         logging.info(
             "Learning rate %g from the config replaces %g from the checkpoint.",

@@ -14,8 +14,12 @@ from absl import flags, logging
 from ml_collections import config_flags
 
 import configs
+from trainer.errors import HarnessError
 
-_BAD_CONFIG = (AttributeError, KeyError, OSError, TypeError, ValueError, SyntaxError)
+# A plug-in named in the config that does not import raises HarnessError while the file loads.
+_BAD_CONFIG = (
+    AttributeError, KeyError, OSError, TypeError, ValueError, SyntaxError, HarnessError
+)
 
 
 def fail(message: str, exit_code: int = 2):
@@ -67,11 +71,12 @@ def _config_error(error: Exception, path: str) -> str:
         return f"config file {path} does not define get_config(): add one that returns the config."
     if not os.path.isfile(path):
         return f"config file {path} does not exist: pass --config=PATH/TO/EXPERIMENT.py."
-    if isinstance(error, OSError | SyntaxError):
+    if isinstance(error, OSError | SyntaxError | HarnessError):
         return f"cannot load config file {path}: {text}"
     return (
-        f"bad config field in {path}: {text}. Every field and its type are in "
-        "configs/base.py; a new field must be added there first."
+        f"bad config field in {path}: {text}. The harness's fields are in configs/base.py; a "
+        "plug-in's arguments are the fields of config.model.args / config.data.args, filled "
+        "from its signature by base.get_config(model=..., data=...)."
     )
 
 

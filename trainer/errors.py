@@ -17,3 +17,11 @@ class PeerLost(HarnessError):
     """Another worker vanished (killed, crashed, unreachable). Relaunching all workers resumes."""
 
     exit_code = 43
+
+
+def first_line(error: BaseException, limit: int = 200) -> str:
+    """An exception's first line, cut to `limit` characters: enough to say what went wrong in a
+    one-line `error:` without TensorFlow's multi-line op context."""
+    text = getattr(error, "message", None) or str(error)
+    lines = text.strip().splitlines()
+    return lines[0].strip()[:limit] if lines else type(error).__name__

@@ -15,9 +15,8 @@ from absl import logging
 
 from trainer.errors import HarnessError
 from trainer.keras_api import keras
-from trainer.workdir import Workdir
+from trainer.workdir import EXPORT, Workdir
 
-_SUBDIR = "export"
 # Largest difference between the trained and the reloaded model's outputs, relative to the
 # outputs' size: float32 round-off between the eager model and the traced SavedModel, no more.
 TOLERANCE = 1e-5
@@ -27,9 +26,10 @@ def export_model(
     model: keras.Model, workdir: Workdir, *, keras_file: bool, saved_model: bool, check_on=None
 ):
     """Saves the trained model; returns {format: path} of what the chief wrote, and with
-    `check_on` (a batch of features) {"max_abs_diff": {format: difference}} after reloading.
+    `check_on` (a batch of features) {"max_abs_diff": {format: difference}} after reloading,
+    with the largest difference allowed (TOLERANCE times the outputs' size) as "allowed_diff".
     """
-    directory = workdir.write_path(_SUBDIR)
+    directory = workdir.write_path(EXPORT)
     tf.io.gfile.makedirs(directory)
     written = {}
     if keras_file:
@@ -38,23 +38,25 @@ def export_model(
     if saved_model:
         written["saved_model"] = f"{directory}/saved_model"
         model.export(written["saved_model"], verbose=False)
-    workdir.discard_scratch(_SUBDIR)
+    workdir.discard_scratch(EXPORT)
     if not workdir.is_chief:
         return {}
     for kind, path in written.items():
         logging.info("Exported %s model to %s.", kind, path)
     exported = {
-        kind: workdir.path(_SUBDIR, path.rsplit("/", 1)[1]) for kind, path in written.items()
+        kind: workdir.path(EXPORT, path.rsplit("/", 1)[1]) for kind, path in written.items()
     }
     if check_on is not None and written:
-        exported["max_abs_diff"] = check_export(model, written, check_on)
+        exported["max_abs_diff"], exported["allowed_diff"] = check_export(model, written, check_on)
     return exported
 
 
-def check_export(model: keras.Model, written: dict, features) -> dict[str, float]:
-    """Reloads each export and compares its predictions on `features` with the model's."""
+def check_export(model: keras.Model, written: dict, features) -> tuple[dict, float]:
+    """Reloads each export and compares its predictions on `features` with the model's;
+    returns ({format: largest difference}, the largest difference allowed)."""
     expected = _flat(model(features, training=False))
     differences = {}
+    scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected))
     for kind, path in written.items():
         # Keep the reloaded object alive while it runs: its functions do not hold its variables.
         reloaded = load_keras_model(path) if kind == "keras" else tf.saved_model.load(path)
@@ -63,7 +65,6 @@ def check_export(model: keras.Model, written: dict, features) -> dict[str, float
         else:
             got = _flat(reloaded.serve(features))
         difference = max(float(np.max(np.abs(e - g))) for e, g in zip(expected, got, strict=True))
-        scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected))
         if not difference <= TOLERANCE * scale:
             raise HarnessError(
                 f"The exported {kind} model at {path} predicts differently from the trained "
@@ -72,7 +73,7 @@ def check_export(model: keras.Model, written: dict, features) -> dict[str, float
             )
         differences[kind] = difference
     logging.info("Reloaded exports match the trained model: largest differences %s.", differences)
-    return differences
+    return differences, TOLERANCE * scale
 
 
 def load_keras_model(path: str) -> keras.Model:

@@ -9,7 +9,7 @@ tests/test_keras_api.py fails loudly if a Keras upgrade changes it.
 
 import keras
 
-__all__ = ["keras", "create_all_variables"]
+__all__ = ["keras", "constant_learning_rate", "create_all_variables"]
 
 
 def create_all_variables(model: keras.Model, sample_batch) -> None:
@@ -38,3 +38,14 @@ def create_all_variables(model: keras.Model, sample_batch) -> None:
             f"Keras {keras.__version__} left the {', '.join(unbuilt)} unbuilt after "
             "Model._symbolic_build: update trainer/keras_api.py for this Keras version."
         )
+
+
+def constant_learning_rate(optimizer) -> float | None:
+    """The optimizer's learning rate when it is a constant (a variable), None under a schedule.
+
+    Reads Keras's private `_learning_rate`: the public `learning_rate` evaluates a schedule.
+    """
+    variable = getattr(optimizer, "_learning_rate", None)
+    if isinstance(variable, keras.Variable) or hasattr(variable, "assign"):
+        return float(variable.numpy())
+    return None

@@ -6,8 +6,6 @@ step, so a model that overrides `train_step` keeps working. Metrics are read out
 `get_metrics_result()`, already aggregated across replicas and workers.
 """
 
-import math
-
 import tensorflow as tf
 
 from strategies.precision import device_type, mirrors_variables
@@ -96,8 +94,16 @@ class HostLoop:
             for batch in dataset:
                 strategy.run(model.test_step, args=(batch,))
 
+        @tf.function
+        def any_replica(flag):
+            per_replica = strategy.run(lambda: tf.identity(flag))
+            return strategy.reduce(tf.distribute.ReduceOp.MAX, per_replica, axis=None)
+
         self._train_loop = train_loop
         self._eval_loop = eval_loop
+        self._any_replica = any_replica
+        # Only several workers can disagree: one process decides for all of its replicas.
+        self._across_workers = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
     def train(self, iterator, steps: int) -> dict[str, float]:
         """Runs `steps` train steps; returns the mean loss and metrics over them."""
@@ -116,6 +122,14 @@ class HostLoop:
         return results
 
 
+    def any_worker(self, flag: bool) -> bool:
+        """True on every worker if `flag` is True on any (a collective under several workers);
+        call it at the same point on every worker."""
+        if not self._across_workers:
+            return flag
+        return bool(self._any_replica(tf.constant(int(flag), dtype=tf.int32)).numpy())
+
+
 def fetches_ahead(strategy: tf.distribute.Strategy, jit_compile: bool) -> bool:
     """Whether host loops should fetch the next batch while a step runs (see HostLoop)."""
     return device_type(strategy) != "CPU" and not jit_compile
@@ -130,6 +144,3 @@ def scalar_results(model: keras.Model) -> dict[str, float]:
             results[name] = float(value.numpy())
     return results
 
-
-def is_finite(results: dict[str, float]) -> bool:
-    return all(math.isfinite(v) for k, v in results.items() if "loss" in k)

@@ -65,10 +65,12 @@ def main(argv):
         cli.fail(str(e), exit_code=e.exit_code)
     except StrategyError as e:
         cli.fail(str(e))
+    from trainer.formatting import format_metrics
+
     logging.info(
         "Done at step %d: test %s. Results: %s/results.json",
         results["step"],
-        ", ".join(f"{k} {v:.4f}" for k, v in results["test"].items()),
+        format_metrics(results["test"]),
         workdir,
     )
 

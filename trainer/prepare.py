@@ -92,7 +92,6 @@ def _feature_spec(element_spec, label: str) -> dict:
 def _define_flags():
     flags.DEFINE_string("out", None, "Output directory (local or gs://).")
     flags.DEFINE_integer("num_shards", 4, "Shard files per split.", lower_bound=1)
-    flags.DEFINE_string("source", None, "Overrides config.data.source.")
     flags.DEFINE_bool("overwrite", False, "Replace the files of a non-empty --out.")
     flags.DEFINE_bool("download", False, "tfds only: download and prepare it first.")
     cli.define_config_flag()
@@ -109,11 +108,9 @@ def main(argv):
     from trainer.data import create_source
     from trainer.data.tfds_source import TfdsSource
 
-    if args.source:
-        config.data.source = args.source
     try:
         if args.download and config.data.source == "tfds":
-            TfdsSource(**config.data.tfds.to_dict()).download_and_prepare()
+            TfdsSource(**config.data.args.to_dict()).download_and_prepare()
         source = create_source(config.data, seed=config.seed)
         spec = prepare(source, args.out, num_shards=args.num_shards, overwrite=args.overwrite)
     except HarnessError as e:

@@ -11,7 +11,14 @@ import uuid
 
 import tensorflow as tf
 
-from trainer.errors import HarnessError
+from trainer.errors import HarnessError, first_line
+
+# The workdir's layout, named once.
+CHECKPOINTS = "checkpoints"  # tf.train.CheckpointManager's directory.
+EXPORT = "export"  # model.keras and saved_model/.
+EVALUATOR = "evaluator"  # Written by an evaluator task only.
+SUMMARIES = {"train": "train", "validation": "eval", "test": "test"}  # TensorBoard, by split.
+CONFIG_FILE, RESULTS_FILE = "config.json", "results.json"
 
 
 class Workdir:
@@ -39,7 +46,7 @@ class Workdir:
         except (tf.errors.OpError, OSError) as e:
             raise HarnessError(
                 f"Cannot write to workdir {self.write_path()!r} ({type(e).__name__}: "
-                f"{_first_line(e)}). Pass a writable --workdir."
+                f"{first_line(e)}). Pass a writable --workdir."
             ) from e
 
     def write_json(self, name: str, value) -> str:
@@ -61,7 +68,3 @@ class Workdir:
 def _join(root: str, *parts: str) -> str:
     return "/".join([root.rstrip("/"), *parts]) if parts else root
 
-
-def _first_line(error: Exception) -> str:
-    text = getattr(error, "message", None) or str(error)
-    return text.strip().splitlines()[0][:200] if text.strip() else ""

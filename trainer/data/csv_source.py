@@ -58,30 +58,43 @@ class CsvSource(InMemorySource):
     def __init__(
         self,
         *,
-        path: str,
-        label: str,
-        label_scale: float,
-        features,
-        categorical,
-        inputs,
-        missing: str,
-        recipe: str,
-        validation_fraction: float,
-        test_fraction: float,
-        split_seed: int,
+        path: str = "",
+        label: str = "label",
+        label_scale: float = 1.0,
+        features=(),
+        categorical=(),
+        inputs=None,
+        missing: str = "impute_median",
+        recipe: str = "",
+        validation_fraction: float = 0.25,
+        test_fraction: float = 0.25,
+        split_seed: int = 42,
     ):
+        """Args:
+          path: the CSV file (local or gs://), e.g. ../shared/datasets/.../housing.csv.
+          label: the numeric target column.
+          label_scale: multiplies the target (1e-5: dollars -> 100,000s).
+          features: numeric feature columns (empty: every other column).
+          categorical: columns kept as strings, for a StringLookup inside the model.
+          inputs: {input name: feature names} for a model with several inputs (None: one).
+          missing: impute_median | impute_mean | flag | drop.
+          recipe: derived features: '' (none) or california_housing_8.
+          validation_fraction: of what remains after the test split.
+          test_fraction: of all rows.
+          split_seed: fixes which rows land in which split.
+        """
         if not path:
             raise HarnessError(
-                "config.data.csv.path is empty: set it to a CSV file, e.g. "
-                "--config.data.csv.path=../shared/datasets/california_housing/housing.csv"
+                "config.data.args.path is empty: set it to a CSV file, e.g. "
+                "--config.data.args.path=../shared/datasets/california_housing/housing.csv"
             )
         if missing not in MISSING:
             raise HarnessError(
-                f"config.data.csv.missing={missing!r}: use one of {', '.join(MISSING)}."
+                f"config.data.args.missing={missing!r}: use one of {', '.join(MISSING)}."
             )
         if recipe and recipe not in RECIPES:
             raise HarnessError(
-                f"config.data.csv.recipe={recipe!r}: use '' or one of {', '.join(RECIPES)}."
+                f"config.data.args.recipe={recipe!r}: use '' or one of {', '.join(RECIPES)}."
             )
         header, rows = _read(path)
         categorical = tuple(categorical)
@@ -123,18 +136,18 @@ class CsvSource(InMemorySource):
         super().__init__(splits, num_classes=None)
 
     def _input_groups(self, path, inputs: dict) -> dict[str, list[int]]:
-        """{input name: column indices in the feature matrix} for `config.data.csv.inputs`."""
+        """{input name: column indices in the feature matrix} for `config.data.args.inputs`."""
         groups = {}
         for group, names in inputs.items():
             if isinstance(names, str) or not names:
                 raise HarnessError(
-                    f"config.data.csv.inputs.{group} must be a non-empty tuple of feature names, "
+                    f"config.data.args.inputs.{group} must be a non-empty tuple of feature names, "
                     f"got {names!r}."
                 )
             unknown = [name for name in names if name not in self.feature_names]
             if unknown:
                 raise HarnessError(
-                    f"config.data.csv.inputs.{group} names feature(s) {unknown} that {path} "
+                    f"config.data.args.inputs.{group} names feature(s) {unknown} that {path} "
                     f"does not give; its features are {self.feature_names}."
                 )
             groups[group] = [self.feature_names.index(name) for name in names]
@@ -162,7 +175,7 @@ def _read(path: str):
             text = f.read()
     except (tf.errors.NotFoundError, tf.errors.PermissionDeniedError) as e:
         raise HarnessError(
-            f"Cannot read CSV file {path} (config.data.csv.path): {type(e).__name__}."
+            f"Cannot read CSV file {path} (config.data.args.path): {type(e).__name__}."
         ) from e
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
@@ -187,7 +200,7 @@ def _numeric_column(path, header, rows, name) -> np.ndarray:
         except ValueError as e:
             raise HarnessError(
                 f"{path} column {name!r} must be numeric but line {i + 2} has {text!r}: list it "
-                "in config.data.csv.categorical or fix the file."
+                "in config.data.args.categorical or fix the file."
             ) from e
     return values
 
@@ -196,7 +209,7 @@ def _split(count: int, validation_fraction: float, test_fraction: float, seed: i
     """Test is a random `test_fraction`; validation a `validation_fraction` of the rest."""
     if not (0 < test_fraction < 1 and 0 < validation_fraction < 1):
         raise HarnessError(
-            "config.data.csv.test_fraction and validation_fraction must be between 0 and 1."
+            "config.data.args.test_fraction and validation_fraction must be between 0 and 1."
         )
     order = np.random.default_rng(seed).permutation(count)
     test_count = int(round(count * test_fraction))

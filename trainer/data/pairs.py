@@ -16,14 +16,14 @@ class DigitPairsSource(InMemorySource):
     def __init__(
         self,
         *,
-        validation_examples: int,
-        test_examples: int,
-        split_seed: int,
-        pairs_per_example: int,
+        validation_examples: int = 180,
+        test_examples: int = 360,
+        split_seed: int = 0,
+        pairs_per_example: int = 4,
     ):
         if pairs_per_example < 1:
             raise HarnessError(
-                f"config.data.digit_pairs.pairs_per_example={pairs_per_example} must be >= 1."
+                f"config.data.args.pairs_per_example={pairs_per_example} must be >= 1."
             )
         digits = DigitsSource(
             validation_examples=validation_examples,

@@ -1,6 +1,17 @@
-"""Data sources by name: `config.data.source` picks one, `config.data.<name>` configures it."""
+"""Data sources by name or import path: `config.data.source` picks one, `config.data.args` holds
+its keyword arguments.
 
+A source is a `DataSource` subclass (constructed with the arguments, and `seed` if it declares
+it) or a plain function (trainer/data/function_sources.py). Each built-in source's defaults are
+its constructor's keyword defaults, in one place; `configs.base.get_config` copies them into the
+config so that each can be overridden on the command line.
+"""
+
+import inspect
+
+from trainer import plugins
 from trainer.data.csv_source import CsvSource
+from trainer.data.function_sources import ArraysFunctionSource, DatasetFunctionSource
 from trainer.data.pairs import DigitPairsSource
 from trainer.data.sources import DataSource, DigitsSource, LabelForEachOutput, SyntheticSource
 from trainer.data.tfds_source import TfdsSource
@@ -15,20 +26,46 @@ SOURCES = {
     "tfds": TfdsSource,
     "tfrecord": TfRecordSource,
 }
+FIELD = "config.data.source"
+# What the harness passes to a source that declares it, rather than config.data.args.
+PROVIDED = ("seed", "split", "input_context")
+
+
+def source_factory(name: str):
+    """The source class or data function registered as `name` or at `module:callable`."""
+    return plugins.resolve(name, SOURCES, field=FIELD)
+
+
+def default_source_args(name: str) -> dict:
+    return plugins.default_args(source_factory(name), provided=PROVIDED)
 
 
 def create_source(data_config, *, seed: int = 0) -> DataSource:
-    """The source named by `data_config.source`, built from its own config section."""
+    """The source named by `data_config.source`, built from `data_config.args`."""
     name = data_config.source
-    if name not in SOURCES:
-        raise HarnessError(
-            f"Unknown data source {name!r} (config.data.source). "
-            f"Registered sources: {', '.join(sorted(SOURCES))}."
+    factory = source_factory(name)
+    args = data_config.args.to_dict()
+    num_classes = data_config.num_classes or None
+    if inspect.isclass(factory) and issubclass(factory, DataSource):
+        source = plugins.call_with_args(
+            factory, args, provided={"seed": seed}, field="config.data.args"
         )
-    fields = data_config[name].to_dict()
-    if name in ("synthetic", "tfrecord"):
-        fields["seed"] = seed
-    source = SOURCES[name](**fields)
+        if num_classes is not None:
+            source.num_classes = num_classes
+    elif inspect.isclass(factory):
+        raise HarnessError(
+            f"{FIELD}={name!r} is the class {factory.__name__}, not a DataSource subclass: "
+            "subclass trainer.data.DataSource, or name a function that returns the data."
+        )
+    else:
+        kind = (
+            DatasetFunctionSource
+            if "split" in plugins.signature_of(factory).parameters
+            else ArraysFunctionSource
+        )
+        # Check the arguments against the function now, before any data is read.
+        plugins.check_args(factory, args, provided=PROVIDED, field="config.data.args")
+        source = kind(factory, name=name, args=args, seed=seed, num_classes=num_classes)
     if data_config.label_outputs:
         source = LabelForEachOutput(source, data_config.label_outputs)
     return source

@@ -73,12 +73,23 @@ class InMemorySource(DataSource):
 class DigitsSource(InMemorySource):
     """scikit-learn's 1,797 handwritten digits (8x8, pixel values 0-16), scaled to [0, 1].
 
-    Ships inside scikit-learn: no download. Fixed splits from `split_seed`. `classes` keeps only
-    those digits, labelled 0, 1, ... in the order given (for transfer learning between tasks).
+    Ships inside scikit-learn: no download.
+
+    Args:
+      validation_examples: digits held out for validation.
+      test_examples: digits held out for test; the rest (1,257 by default) is the train split.
+      split_seed: fixes which examples land in which split.
+      classes: keep only these digits, labelled 0, 1, ... in the order given (empty: all), for
+        transfer learning between tasks.
     """
 
     def __init__(
-        self, *, validation_examples: int, test_examples: int, split_seed: int, classes=()
+        self,
+        *,
+        validation_examples: int = 180,
+        test_examples: int = 360,
+        split_seed: int = 0,
+        classes=(),
     ):
         from sklearn.datasets import load_digits
 
@@ -88,14 +99,14 @@ class DigitsSource(InMemorySource):
         held_out = validation_examples + test_examples
         if not 0 < held_out < len(labels):
             raise HarnessError(
-                f"config.data.digits holds out {held_out} of {len(labels)} examples "
+                f"config.data.args holds out {held_out} of {len(labels)} examples "
                 f"(validation_examples={validation_examples}, test_examples={test_examples}); "
                 "leave at least one for training and hold out at least one."
             )
         classes = [int(c) for c in classes] or list(range(10))
         if len(set(classes)) != len(classes) or not set(classes) <= set(range(10)):
             raise HarnessError(
-                f"config.data.digits.classes={tuple(classes)} must name distinct digits 0-9."
+                f"config.data.args.classes={tuple(classes)} must name distinct digits 0-9."
             )
         order = np.random.default_rng(split_seed).permutation(len(labels))
         test = order[:test_examples]
@@ -113,14 +124,22 @@ class DigitsSource(InMemorySource):
 class SyntheticSource(InMemorySource):
     """Random features with labels that are a fixed linear function of them (so it can learn).
 
-    For benchmarks and shape tests: any `input_shape` and `num_classes`, generated once in memory.
+    For benchmarks and shape tests, generated once in memory from `config.seed`.
+
+    Args:
+      input_shape: the shape of one example's features.
+      num_classes: labels are the argmax of a fixed random projection of the features.
+      num_examples: examples per split.
     """
 
-    def __init__(self, *, input_shape, num_classes: int, num_examples: int, seed: int = 0):
+    def __init__(
+        self, *, input_shape=(784,), num_classes: int = 10, num_examples: int = 8192, seed: int = 0
+    ):
         input_shape = tuple(int(d) for d in input_shape)
         if num_classes < 2 or num_examples < 1 or not input_shape or min(input_shape) < 1:
             raise HarnessError(
-                "config.data.synthetic needs num_classes >= 2, num_examples >= 1 and a non-empty "
+                "config.data.args of the synthetic source need num_classes >= 2, num_examples >= 1 "
+                "and a non-empty "
                 f"input_shape of positive sizes; got num_classes={num_classes}, "
                 f"num_examples={num_examples}, input_shape={input_shape}."
             )

@@ -19,26 +19,33 @@ class TfdsSource(DataSource):
     def __init__(
         self,
         *,
-        name: str,
-        data_dir: str,
-        train_split: str,
-        validation_split: str,
-        test_split: str,
-        feature_key: str,
-        label_key: str,
+        name: str = "",
+        data_dir: str = "",
+        train_split: str = "train[:90%]",
+        validation_split: str = "train[90%:]",
+        test_split: str = "test",
+        feature_key: str = "image",
+        label_key: str = "label",
     ):
+        """Args:
+          name: a tensorflow-datasets name, e.g. fashion_mnist.
+          data_dir: where it is prepared (local or gs://; '' = the tfds default).
+          train_split, validation_split, test_split: tfds split strings.
+          feature_key: the input feature (integers become float32).
+          label_key: the target feature.
+        """
         import tensorflow_datasets as tfds
 
         if not name:
             raise HarnessError(
-                "config.data.tfds.name is empty: set it to a tensorflow-datasets "
+                "config.data.args.name is empty: set it to a tensorflow-datasets "
                 "name such as 'fashion_mnist'."
             )
         try:
             self._builder = tfds.builder(name, data_dir=data_dir or None)
         except Exception as e:  # noqa: BLE001 - tfds raises many types for an unknown name.
             raise HarnessError(
-                f"config.data.tfds.name={name!r} is not a tensorflow-datasets "
+                f"config.data.args.name={name!r} is not a tensorflow-datasets "
                 f"dataset ({type(e).__name__}: {str(e)[:150]})."
             ) from e
         self._name, self._data_dir = name, data_dir
@@ -73,14 +80,14 @@ class TfdsSource(DataSource):
             raise HarnessError(
                 f"tensorflow-datasets {self._name!r} is not prepared in "
                 f"{self._data_dir or 'the default data_dir (~/tensorflow_datasets)'}: run "
-                f"`python -m trainer.prepare --source=tfds --config.data.tfds.name={self._name} "
-                "--download` where the internet can be reached, or point config.data.tfds.data_dir "
+                f"`python -m trainer.prepare --source=tfds --config.data.args.name={self._name} "
+                "--download` where the internet can be reached, or point config.data.args.data_dir "
                 "at a prepared copy."
             ) from e
         except ValueError as e:
             raise HarnessError(
                 f"Bad split {tfds_split!r} for {self._name} "
-                f"(config.data.tfds.{SPLIT_FIELDS[split]}): {e}"
+                f"(config.data.args.{SPLIT_FIELDS[split]}): {e}"
             ) from e
         return dataset.map(self._pair, num_parallel_calls=tf.data.AUTOTUNE)
 

@@ -28,7 +28,7 @@ def read_spec(path: str) -> dict:
     if not tf.io.gfile.exists(path):
         raise HarnessError(
             f"No feature spec at {path}: write the shards with `python -m trainer.prepare "
-            "--out=DIR ...`, which writes DIR/spec.json, or set config.data.tfrecord.spec."
+            "--out=DIR ...`, which writes DIR/spec.json, or set config.data.args.spec."
         )
     with tf.io.gfile.GFile(path) as f:
         return json.load(f)
@@ -54,18 +54,25 @@ class TfRecordSource(DataSource):
     def __init__(
         self,
         *,
-        dir: str,
-        spec: str,
-        train_pattern: str,
-        validation_pattern: str,
-        test_pattern: str,
-        cycle_length: int,
+        dir: str = "",
+        spec: str = "",
+        train_pattern: str = "",
+        validation_pattern: str = "",
+        test_pattern: str = "",
+        cycle_length: int = 4,
         seed: int = 0,
     ):
+        """Args:
+          dir: a directory written by `python -m trainer.prepare`.
+          spec: feature spec file or inline JSON ('' = DIR/spec.json).
+          train_pattern, validation_pattern, test_pattern: file patterns ('' = the shards that
+            spec.json lists).
+          cycle_length: shard files read in parallel per input pipeline.
+        """
         if not (dir or (spec and train_pattern)):
             raise HarnessError(
-                "config.data.tfrecord.dir is empty: set it to a directory that "
-                "`python -m trainer.prepare --out=DIR` wrote, or set config.data.tfrecord.spec "
+                "config.data.args.dir is empty: set it to a directory that "
+                "`python -m trainer.prepare --out=DIR` wrote, or set config.data.args.spec "
                 "and the split patterns."
             )
         self._dir = dir.rstrip("/")
@@ -94,7 +101,7 @@ class TfRecordSource(DataSource):
             files = sorted(tf.io.gfile.glob(self._patterns[split]))
             if not files:
                 raise HarnessError(
-                    f"config.data.tfrecord.{split}_pattern="
+                    f"config.data.args.{split}_pattern="
                     f"{self._patterns[split]!r} matches no files."
                 )
             return files
@@ -102,7 +109,7 @@ class TfRecordSource(DataSource):
         if split not in described:
             raise HarnessError(
                 f"Split {split!r} does not exist in {self._dir or 'the spec'}; it has "
-                f"{sorted(described)}. Set config.data.tfrecord.{split}_pattern to read it."
+                f"{sorted(described)}. Set config.data.args.{split}_pattern to read it."
             )
         return [f"{self._dir}/{shard['file']}" for shard in described[split]["shards"]]
 

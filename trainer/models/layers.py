@@ -48,7 +48,7 @@ def single_input_shape(input_shape, model: str) -> tuple:
     if isinstance(input_shape, dict):
         raise HarnessError(
             f"Model {model!r} takes one input but the data gives named inputs "
-            f"{_shapes(input_shape)}: remove config.data.csv.inputs or pick a model for them."
+            f"{_shapes(input_shape)}: remove config.data.args.inputs or pick a model for them."
         )
     return tuple(input_shape)
 

@@ -10,13 +10,20 @@ def mlp(
     *,
     input_shape,
     num_classes,
-    hidden_units,
+    hidden_units=(300, 100),
     activation="relu",
     dropout=0.0,
     normalize=False,
     read_train_features=None,
 ):
-    """A softmax head of `num_classes`, or one linear output for regression (num_classes None)."""
+    """A softmax head of `num_classes`, or one linear output for regression (num_classes None).
+
+    Args:
+      hidden_units: width of each hidden Dense layer, input to output.
+      activation: any Keras activation name, for the hidden layers.
+      dropout: dropout rate after each hidden layer (0: none).
+      normalize: standardize the inputs (a Normalization layer adapted on the train split).
+    """
     inputs = keras.Input(shape=single_input_shape(input_shape, "mlp"), name="features")
     x = keras.layers.Flatten()(inputs)
     if normalize:

@@ -1,20 +1,24 @@
-"""Name -> builder. A builder is a function with keyword-only arguments that returns a Keras model.
+"""Models by name or import path: `config.model.name` picks a builder, `config.model.args` holds
+its keyword arguments.
 
-Every builder receives `input_shape` (a tuple, or a dict of tuples for a source with named
-inputs) and `num_classes` (None for regression) from the data, and `read_train_features` (a
-function returning the train split's features, to adapt preprocessing layers) if it asks for it,
-plus the fields of its own section of the config (`config.model.<name>`); a field the builder
-does not take is an error.
+A builder is any callable that returns an uncompiled Keras model: a function, or a `keras.Model`
+subclass. The harness passes it, when it declares them, `input_shape` (a tuple, or a dict of
+tuples for a source with named inputs), `num_classes` (None for regression) and
+`read_train_features` (a function returning the train split's features, to adapt preprocessing
+layers). Every other argument comes from `config.model.args`; the builder's own keyword defaults
+are the defaults, in one place (`configs.base.get_config` copies them into the config so that
+each can be overridden on the command line).
 """
 
-import inspect
 from collections.abc import Callable
 
+from trainer import plugins
 from trainer.errors import HarnessError
 from trainer.keras_api import keras
 
 MODELS: dict[str, Callable[..., keras.Model]] = {}
-_FROM_DATA = ("input_shape", "num_classes", "read_train_features")
+FROM_DATA = ("input_shape", "num_classes", "read_train_features")
+FIELD = "config.model.name"
 
 
 def register(name: str):
@@ -29,38 +33,34 @@ def register(name: str):
     return decorator
 
 
+def model_builder(name: str) -> Callable[..., keras.Model]:
+    """The builder registered as `name`, or the one at import path `module:callable`."""
+    return plugins.resolve(name, MODELS, field=FIELD)
+
+
+def default_model_args(name: str) -> dict:
+    """The builder's keyword defaults, without the arguments that come from the data."""
+    return plugins.default_args(model_builder(name), provided=FROM_DATA)
+
+
 def build_model(
     model_config, *, input_shape, num_classes, read_train_features: Callable | None = None
 ) -> keras.Model:
-    """Builds `model_config.name` with the fields of `model_config[name]`. Call inside the scope."""
+    """Builds `model_config.name` with `model_config.args`. Call inside the strategy scope."""
     name = model_config.name
-    if name not in MODELS:
+    model = plugins.call_with_args(
+        model_builder(name),
+        model_config.args.to_dict(),
+        provided={
+            "input_shape": input_shape,
+            "num_classes": num_classes,
+            "read_train_features": read_train_features,
+        },
+        field="config.model.args",
+    )
+    if not isinstance(model, keras.Model):
         raise HarnessError(
-            f"Unknown model {name!r} (config.model.name). "
-            f"Registered models: {', '.join(sorted(MODELS))}."
+            f"Model builder {name!r} (config.model.name) returned {type(model).__name__}, "
+            "not a keras.Model: return the model, uncompiled (the harness compiles it)."
         )
-    if name not in model_config:
-        raise HarnessError(
-            f"config.model has no section {name!r} with the arguments of model {name!r}: "
-            "add it to the experiment config."
-        )
-    builder = MODELS[name]
-    fields = model_config[name].to_dict()
-    accepted = [p for p in inspect.signature(builder).parameters if p not in _FROM_DATA]
-    unknown = sorted(set(fields) - set(accepted))
-    missing = sorted(set(accepted) - set(fields) - _defaults(builder))
-    if unknown or missing:
-        raise HarnessError(
-            f"config.model.{name} does not match model {name!r}: "
-            + (f"unknown field(s) {unknown}; " if unknown else "")
-            + (f"missing field(s) {missing}; " if missing else "")
-            + f"it takes {accepted}."
-        )
-    if "read_train_features" in inspect.signature(builder).parameters:
-        fields["read_train_features"] = read_train_features
-    return builder(input_shape=input_shape, num_classes=num_classes, **fields)
-
-
-def _defaults(builder) -> set[str]:
-    parameters = inspect.signature(builder).parameters.values()
-    return {p.name for p in parameters if p.default is not inspect.Parameter.empty}
+    return model

@@ -28,7 +28,7 @@ def text_lstm(
     if shape != ():
         raise HarnessError(
             f"Model 'text_lstm' takes one string per example, but the data's feature has shape "
-            f"{shape}: point config.data.tfds.feature_key at a text feature."
+            f"{shape}: point config.data.args.feature_key at a text feature."
         )
     if read_train_features is None:
         raise HarnessError("Model 'text_lstm' adapts its vocabulary on the train split's texts.")

@@ -2,7 +2,7 @@
 straight to the output, so the model learns both deep patterns and simple rules.
 
 `wide_deep` is functional: one input used by both paths, or two named inputs ("wide" and "deep",
-from `config.data.csv.inputs`), and optionally an auxiliary output on the deep path alone
+from `config.data.args.inputs`), and optionally an auxiliary output on the deep path alone
 (outputs "main" and "aux"; weight them with `config.train.loss_weights`). `wide_deep_subclassed`
 is the one-input model written as a `keras.Model` subclass with `call`; it is registered with
 Keras, so `keras.models.load_model` rebuilds it from a `.keras` file once trainer.models is
@@ -36,7 +36,7 @@ def wide_deep(
         if set(input_shape) != {WIDE, DEEP}:
             raise HarnessError(
                 "Model 'wide_deep' takes one input or two named 'wide' and 'deep'; the data "
-                f"gives inputs {sorted(input_shape)}: name them so in config.data.csv.inputs."
+                f"gives inputs {sorted(input_shape)}: name them so in config.data.args.inputs."
             )
         inputs = {name: keras.Input(input_shape[name], name=name) for name in (WIDE, DEEP)}
         wide, deep = (

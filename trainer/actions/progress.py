@@ -1,4 +1,4 @@
-"""One line per host loop: step / total, loss and metrics, examples/s and time left.
+"""The progress action: one line per host loop, step / total, loss and metrics, examples/s, ETA.
 
 Modes: `line` (a log line), `json` (one JSON object per loop on stdout, for log pipelines) and
 `quiet` (nothing per loop; the start and the final results are still logged).
@@ -6,11 +6,13 @@ Modes: `line` (a log line), `json` (one JSON object per loop on stdout, for log 
 
 import datetime
 import json
-import math
 import sys
 import time
 
 from absl import logging
+
+from trainer.actions import RunState
+from trainer.formatting import format_metrics
 
 MODES = ("line", "json", "quiet")
 
@@ -31,6 +33,10 @@ class Progress:
         self.first_loop_seconds: float | None = None
         self._started = time.perf_counter()
         self.start_step = start_step
+
+    def __call__(self, state: RunState) -> None:
+        self.loop_done(steps=state.steps_in_loop, seconds=state.seconds)
+        self.report(step=state.step, metrics=state.train, examples_per_sec=state.examples_per_sec)
 
     def loop_done(self, *, steps: int, seconds: float) -> float:
         """Records a host loop of `steps` steps; returns its examples/s."""
@@ -66,7 +72,7 @@ class Progress:
 
     def line(self, *, step: int, metrics: dict[str, float], examples_per_sec: float) -> str:
         percent = 100.0 * step / max(self._total, 1)
-        shown = " ".join(f"{name} {_format(value)}" for name, value in metrics.items())
+        shown = format_metrics(metrics, separator=" ")
         return (
             f"step {step}/{self._total} ({percent:.0f}%) | {shown} | "
             f"{examples_per_sec:,.0f} ex/s | ETA {self._eta(step)}"
@@ -90,8 +96,3 @@ class Progress:
     def elapsed(self) -> float:
         return time.perf_counter() - self._started
 
-
-def _format(value: float) -> str:
-    if math.isnan(value) or math.isinf(value):
-        return str(value)
-    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4g}"

@@ -1,0 +1,20 @@
+"""TensorBoard scalars of each host loop under WORKDIR/train: loss, metrics, speed, and rate."""
+
+from trainer.actions import RunState
+
+
+class WriteTrainSummaries:
+    def __init__(self, summaries, learning_rate):
+        self._summaries = summaries
+        self._learning_rate = learning_rate  # () -> the optimizer's current learning rate.
+
+    def __call__(self, state: RunState) -> None:
+        self._summaries.write(
+            "train",
+            state.step,
+            {
+                **state.train,
+                "examples_per_sec": state.examples_per_sec,
+                "learning_rate": self._learning_rate(),
+            },
+        )

@@ -1,0 +1,61 @@
+"""Actions from the experiment file: `config.actions.NAME = {"action": ..., "every_steps": N, ...}`.
+
+`action` names a callable by import path (`my_project.actions:StopAtAccuracy`) or by a name
+registered in ACTIONS. The harness calls it once with the other fields as keyword arguments
+(checked against its signature), plus `workdir` (the run's path) and `is_chief` if it declares
+them, and calls what it returns after each host loop (every `every_steps` steps when > 0) with
+the RunState. An action that raises ends the run with an error naming it; the last checkpoint
+stays as it was.
+"""
+
+from trainer import plugins
+from trainer.actions import RunState, Scheduled
+from trainer.errors import HarnessError, first_line
+
+ACTIONS: dict = {}  # Built-in actions available by name.
+RESERVED = ("action", "every_steps")
+
+
+def user_actions(actions_config, *, workdir: str, is_chief: bool) -> list[Scheduled]:
+    scheduled = []
+    for name, fields in actions_config.items():
+        field = f"config.actions.{name}"
+        fields = fields.to_dict() if hasattr(fields, "to_dict") else fields
+        if not isinstance(fields, dict) or not isinstance(fields.get("action"), str):
+            raise HarnessError(
+                f"{field} must be a dict with 'action': 'package.module:callable' (and optional "
+                f"'every_steps' and the callable's arguments); got {fields!r}."
+            )
+        args = {k: v for k, v in fields.items() if k not in RESERVED}
+        every_steps = fields.get("every_steps", 0)
+        if not isinstance(every_steps, int) or every_steps < 0:
+            raise HarnessError(f"{field}.every_steps={every_steps!r} must be 0 or a positive int.")
+        factory = plugins.resolve(fields["action"], ACTIONS, field=f"{field}.action")
+        action = plugins.call_with_args(
+            factory, args, provided={"workdir": workdir, "is_chief": is_chief}, field=field
+        )
+        if not callable(action):
+            raise HarnessError(
+                f"{field}: {fields['action']} returned {type(action).__name__}; it must return "
+                "a callable that takes the run state (a class with __call__(self, state))."
+            )
+        scheduled.append(Scheduled(_Guarded(action, name, fields["action"]), every_steps, name))
+    return scheduled
+
+
+class _Guarded:
+    """Turns an exception inside a user action into one error line that names the action."""
+
+    def __init__(self, action, name: str, path: str):
+        self._action, self._name, self._path = action, name, path
+
+    def __call__(self, state: RunState) -> None:
+        try:
+            self._action(state)
+        except HarnessError:
+            raise
+        except Exception as e:  # noqa: BLE001 - any failure of user code ends the run cleanly.
+            raise HarnessError(
+                f"Action {self._name!r} ({self._path}) raised {type(e).__name__} at step "
+                f"{state.step}: {first_line(e)}. Checkpoints so far are intact."
+            ) from e

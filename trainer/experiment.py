@@ -1,0 +1,140 @@
+"""One builder for the pieces of a run, in the order tf.distribute needs them.
+
+`build_experiment` checks the config against the strategy, sets the precision policy and seeds,
+then builds the data source, the compiled model (every variable created inside the scope), the
+checkpointer and the host loop. The training run (trainer/run.py) and the evaluator task
+(trainer/evaluator.py) both start here, so both see the same model on the same data.
+"""
+
+import dataclasses
+
+import tensorflow as tf
+
+from strategies import resolve_precision
+from trainer.build import build_compiled_model
+from trainer.checkpoints import Checkpointer
+from trainer.data import DataSource, create_source, make_dataset_fn
+from trainer.errors import HarnessError
+from trainer.keras_api import keras
+from trainer.loop import HostLoop
+from trainer.workdir import Workdir
+
+
+@dataclasses.dataclass
+class Experiment:
+    config: object
+    strategy: tf.distribute.Strategy
+    precision: str
+    source: DataSource
+    model: keras.Model
+    checkpointer: Checkpointer
+    loop: HostLoop
+    _evaluation_datasets: dict = dataclasses.field(default_factory=dict)
+
+    def step(self) -> int:
+        return int(self.model.optimizer.iterations.numpy())
+
+    def learning_rate(self) -> float:
+        return float(tf.convert_to_tensor(self.model.optimizer.learning_rate).numpy())
+
+    def train_iterator(self, start_step: int):
+        """An iterator over the distributed train split; reshuffled from where a run resumes,
+        the same on every worker."""
+        return iter(self._distribute("train", seed=self.config.seed + start_step))
+
+    def evaluate(self, split: str) -> dict[str, float]:
+        """Loss and metrics over the whole `split` (or `eval.steps` batches), exact under any
+        number of replicas. One distributed dataset per split for the whole run: each
+        evaluation iterates it anew, without retracing the loop or refilling its cache."""
+        if split not in self._evaluation_datasets:
+            self._evaluation_datasets[split] = self._distribute(split, seed=self.config.seed)
+        return self.loop.evaluate(self._evaluation_datasets[split])
+
+    def _distribute(self, split: str, *, seed: int):
+        config, training = self.config, split == "train"
+        dataset_fn = make_dataset_fn(
+            self.source,
+            split,
+            global_batch_size=(config.train if training else config.eval).global_batch_size,
+            training=training,
+            seed=seed,
+            shuffle_buffer=config.data.shuffle_buffer,
+            cache=config.data.cache,
+            max_steps=0 if training else config.eval.steps,
+        )
+        return self.strategy.distribute_datasets_from_function(dataset_fn)
+
+
+def build_experiment(
+    config, *, strategy: tf.distribute.Strategy, workdir: Workdir, jit_compile: bool | None = None
+) -> Experiment:
+    """`jit_compile` overrides config.train.jit_compile (the evaluator never compiles)."""
+    jit_compile = config.train.jit_compile if jit_compile is None else jit_compile
+    check_config(config, strategy.num_replicas_in_sync)
+    _check_jit_devices(jit_compile, strategy)
+    try:
+        precision = resolve_precision(config.precision, strategy, jit_compile=jit_compile)
+    except ValueError as e:
+        raise HarnessError(str(e)) from e
+    keras.mixed_precision.set_global_policy(precision)
+    keras.utils.set_random_seed(config.seed)
+
+    source = create_source(config.data, seed=config.seed)
+    model = build_compiled_model(config, strategy, source)
+    return Experiment(
+        config=config,
+        strategy=strategy,
+        precision=precision,
+        source=source,
+        model=model,
+        checkpointer=Checkpointer(
+            workdir=workdir, model=model, max_to_keep=config.checkpoint.max_to_keep
+        ),
+        loop=HostLoop(
+            strategy=strategy,
+            model=model,
+            jit_compile=jit_compile,
+            jit_steps=config.train.jit_steps,
+        ),
+    )
+
+
+def check_config(config, replicas: int) -> None:
+    for field in ("train.global_batch_size", "eval.global_batch_size"):
+        section, name = field.split(".")
+        batch = config[section][name]
+        if batch < 1 or batch % replicas:
+            raise HarnessError(
+                f"config.{field}={batch} does not divide by the {replicas} replicas in sync: "
+                f"use a positive multiple of {replicas}, "
+                f"such as {max(batch - batch % replicas, replicas)}."
+            )
+    at_least_one = (
+        "train.steps",
+        "train.steps_per_loop",
+        "train.jit_steps",
+        "checkpoint.max_to_keep",
+    )
+    zero_or_more = ("eval.every_steps", "eval.steps", "checkpoint.every_steps")
+    for field in at_least_one + zero_or_more:
+        section, name = field.split(".")
+        value, least = config[section][name], 1 if field in at_least_one else 0
+        if value < least:
+            meaning = "at least 1" if least else "0 (off, or all) or positive"
+            raise HarnessError(f"config.{field}={value} must be {meaning}.")
+
+
+def _check_jit_devices(jit_compile: bool, strategy) -> None:
+    """XLA cannot run one replica per logical CPU device (it reads every variable from CPU:0)."""
+    if not jit_compile:
+        return
+    try:
+        devices = strategy.extended.worker_devices
+    except RuntimeError:  # The default strategy: one device.
+        return
+    if len(devices) > 1 and all("CPU" in d for d in devices):
+        raise HarnessError(
+            f"config.train.jit_compile=True cannot run on {len(devices)} logical CPU devices "
+            "(XLA looks for every variable on CPU:0): train on one CPU device (no "
+            "--num_cpu_devices) or on GPUs/TPUs, or set config.train.jit_compile=False."
+        )

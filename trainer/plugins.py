@@ -1,0 +1,114 @@
+"""Plug-ins by name or import path: models, data sources and actions, built in or the user's.
+
+`config.model.name`, `config.data.source` and each action's `action` field name a callable
+registered with the harness (`"mlp"`) or one given as `"package.module:callable"` (a module on
+`sys.path`, e.g. a project next to the working directory). The callable's keyword arguments come
+from a free-form section of the experiment file (`config.model.args`, `config.data.args`) and
+are checked against its signature; the harness passes the arguments it provides itself (the
+data's input shape, the seed, ...) to callables that declare them.
+"""
+
+import importlib
+import inspect
+from collections.abc import Callable, Iterable
+
+from trainer.errors import HarnessError, first_line
+
+
+def resolve(name: str, registry: dict[str, Callable], *, field: str) -> Callable:
+    """The registered callable `name`, or the one at import path `module:callable`."""
+    if name in registry:
+        return registry[name]
+    if ":" not in name:
+        raise HarnessError(
+            f"Unknown {field}={name!r}: use a registered name ({', '.join(sorted(registry))}) "
+            "or an import path such as 'my_project.models:build'."
+        )
+    module_name, _, attribute = name.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise HarnessError(
+            f"{field}={name!r}: cannot import module {module_name!r} ({first_line(e)}). Run from "
+            "the directory that holds it, or add that directory to PYTHONPATH."
+        ) from e
+    target = module
+    for part in attribute.split("."):
+        target = getattr(target, part, None)
+    if not attribute or not callable(target):
+        found = "nothing" if target is None else f"a {type(target).__name__}"
+        raise HarnessError(
+            f"{field}={name!r}: module {module_name!r} has {found} named {attribute!r}, not a "
+            "callable: name a function or class after the colon."
+        )
+    return target
+
+
+def signature_of(target: Callable) -> inspect.Signature:
+    try:
+        return inspect.signature(target)
+    except (TypeError, ValueError) as e:  # Some builtins and C extensions have none.
+        raise HarnessError(f"Cannot read the signature of {_label(target)}: {e}") from e
+
+
+def default_args(target: Callable, *, provided: Iterable[str] = ()) -> dict:
+    """The keyword arguments of `target` that have defaults, except those the harness provides."""
+    skip = set(provided)
+    return {
+        p.name: p.default
+        for p in _parameters(target)
+        if p.name not in skip and p.default is not inspect.Parameter.empty
+    }
+
+
+def check_args(target: Callable, args: dict, *, provided: Iterable[str], field: str) -> None:
+    """Names unknown and missing arguments of `target`, with its signature, as one error.
+
+    `provided` are the arguments the harness passes itself to a callable that declares them.
+    """
+    provided = set(provided)
+    parameters = _parameters(target)
+    takes_any = any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in signature_of(target).parameters.values()
+    )
+    clash = sorted(set(args) & provided)
+    unknown = [] if takes_any else sorted(set(args) - {p.name for p in parameters})
+    missing = [
+        p.name
+        for p in parameters
+        if p.default is inspect.Parameter.empty and p.name not in args and p.name not in provided
+    ]
+    problems = [
+        f"{what} {items}"
+        for what, items in (
+            ("argument(s) the harness provides itself", clash),
+            ("unknown argument(s)", unknown),
+            ("missing argument(s)", missing),
+        )
+        if items
+    ]
+    if problems:
+        raise HarnessError(
+            f"{field} does not match {_label(target)}{signature_of(target)}: "
+            f"{'; '.join(problems)}. Set them in the experiment file's {field} section."
+        )
+
+
+def call_with_args(target: Callable, args: dict, *, provided: dict, field: str):
+    """`target(**args)` plus the `provided` values it declares, after `check_args`."""
+    check_args(target, args, provided=provided, field=field)
+    declared = signature_of(target).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in declared.values())
+    given = {k: v for k, v in provided.items() if k in declared or takes_any}
+    return target(**args, **given)
+
+
+def _parameters(target: Callable) -> list[inspect.Parameter]:
+    """Parameters that can be passed by keyword (no *args, no **kwargs)."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return [p for p in signature_of(target).parameters.values() if p.kind in kinds]
+
+
+def _label(target: Callable) -> str:
+    module = getattr(target, "__module__", "?")
+    return f"{module}:{getattr(target, '__qualname__', repr(target))}"
