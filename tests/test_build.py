@@ -26,9 +26,8 @@ def _two_input_source(label_outputs=()):
 
 
 def _wide_deep_config(auxiliary_output=True):
-    config = base.get_config()
-    config.model.name = "wide_deep"
-    config.model.wide_deep.auxiliary_output = auxiliary_output
+    config = base.get_config(model="wide_deep")
+    config.model.args.auxiliary_output = auxiliary_output
     config.train.loss, config.train.metrics = "mse", ("mae",)
     return config
 
@@ -73,13 +72,12 @@ def test_an_input_shape_mismatch_names_the_input_and_both_shapes():
 
 
 def test_a_model_on_data_it_cannot_take_says_what_it_needs():
-    config = base.get_config()
-    config.model.name = "siamese"
+    config = base.get_config(model="siamese")
     with pytest.raises(HarnessError, match=r"inputs named 'left' and 'right'.*gives \(64,\)"):
         _build(config, _digits())
     config = _wide_deep_config()
     with pytest.raises(HarnessError, match=r"takes one input but the data gives named inputs"):
-        config.model.name = "mlp"
+        base.use_model(config, "mlp")
         _build(config, _two_input_source())
 
 

@@ -105,8 +105,8 @@ def test_imputation_uses_the_train_split_only(tmp_path):
         ("a,y\n1,2\nx,3\n", {}, "column 'a' must be numeric but line 3 has 'x'"),
         ("a,y\n1,2\n3\n", {}, "line 3 has 1 fields; the header has 2"),
         ("a,y\n", {}, "no header or no rows"),
-        ("a,y\n1,2\n", {"missing": "ignore"}, "config.data.csv.missing='ignore'"),
-        ("a,y\n1,2\n", {"recipe": "boston"}, "config.data.csv.recipe='boston'"),
+        ("a,y\n1,2\n", {"missing": "ignore"}, "config.data.args.missing='ignore'"),
+        ("a,y\n1,2\n", {"recipe": "boston"}, "config.data.args.recipe='boston'"),
     ],
 )
 def test_bad_csv_input_is_named(tmp_path, text, overrides, fragment):
@@ -120,7 +120,7 @@ def test_bad_csv_input_is_named(tmp_path, text, overrides, fragment):
 def test_a_missing_file_and_an_empty_path_say_what_to_set(tmp_path):
     with pytest.raises(HarnessError, match="Cannot read CSV file"):
         _source(tmp_path / "nope.csv")
-    with pytest.raises(HarnessError, match="config.data.csv.path is empty"):
+    with pytest.raises(HarnessError, match="config.data.args.path is empty"):
         _source("")
 
 
@@ -134,7 +134,7 @@ def test_housing_trains_end_to_end_under_two_replicas(tmp_path):
             "--config=configs/california_mlp.py",
             "--strategy=mirrored",
             "--num_cpu_devices=2",
-            f"--config.data.csv.path={HOUSING}",
+            f"--config.data.args.path={HOUSING}",
             "--config.train.steps=600",
             f"--workdir={workdir}",
         )

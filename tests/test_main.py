@@ -115,7 +115,7 @@ def test_the_same_seed_gives_the_same_loss_curve(tmp_path):
                 f"--workdir={workdir}",
                 "--config.train.steps=200",
                 "--config.train.steps_per_loop=25",
-                "--config.model.mlp.dropout=0.2",
+                "--config.model.args.dropout=0.2",
             )
         )
         curves.append(read_scalars(os.path.join(workdir, "train"))["loss"])
@@ -166,9 +166,9 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(workdir):
     [
         (
             ("--config.model.name=resnet",),
-            ("Unknown model 'resnet'", "Registered models: deep_selu, mlp, siamese, text_lstm"),
+            ("Unknown config.model.name='resnet'", "deep_selu, mlp, siamese, text_lstm"),
         ),
-        (("--config.data.source=imagenet",), ("Unknown data source 'imagenet'",)),
+        (("--config.data.source=imagenet",), ("Unknown config.data.source='imagenet'",)),
         (("--config=configs/nope.py",), ("config file configs/nope.py does not exist",)),
         (("--config.train.stepz=5",), ("stepz", 'Did you mean "steps"')),
         (("--config.train.steps=many",), ("--config.train.steps=many", "invalid literal")),

@@ -42,7 +42,7 @@ def test_unknown_source_lists_the_registered_ones():
     config = base.get_config()
     config.data.source = "kaggle"
     with pytest.raises(
-        HarnessError, match="Registered sources: csv, digit_pairs, digits, synthetic"
+        HarnessError, match=r"registered name \(csv, digit_pairs, digits, synthetic"
     ):
         create_source(config.data)
 

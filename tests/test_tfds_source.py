@@ -44,10 +44,9 @@ def test_each_dataset_yields_features_and_integer_labels(name, feature_key, shap
 def test_a_fashion_mnist_run_trains_on_mock_data(tmp_path):
     from trainer.run import run_experiment
 
-    config = base.get_config()
-    config.data.source = "tfds"
-    config.data.tfds.name = "fashion_mnist"
-    config.model.mlp.hidden_units = (32,)
+    config = base.get_config(data="tfds")
+    config.data.args.name = "fashion_mnist"
+    config.model.args.hidden_units = (32,)
     config.train.steps, config.train.global_batch_size = 20, 16
     config.eval.every_steps, config.eval.global_batch_size = 0, 16
     config.export.saved_model = False
@@ -65,7 +64,7 @@ def test_a_fashion_mnist_run_trains_on_mock_data(tmp_path):
 
 def test_unprepared_data_names_the_prepare_command(tmp_path):
     source = _source("fashion_mnist", data_dir=str(tmp_path))
-    with pytest.raises(HarnessError, match="python -m trainer.prepare --source=tfds"):
+    with pytest.raises(HarnessError, match="python -m trainer.prepare --config=CONFIG"):
         source.examples("train", tf.distribute.InputContext())
 
 

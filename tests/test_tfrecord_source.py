@@ -118,18 +118,18 @@ def test_missing_spec_missing_shard_and_unknown_split_are_named(shards, tmp_path
 
 def test_the_prepare_command_and_training_from_its_shards(tmp_path):
     out, workdir = str(tmp_path / "shards"), str(tmp_path / "run")
-    prepared = run_module("trainer.prepare", "--source=digits", f"--out={out}", "--num_shards=3")
+    prepared = run_module("trainer.prepare", f"--out={out}", "--num_shards=3")
     assert_ok(prepared)
     assert "Wrote 1797 examples and spec.json" in prepared.stderr
-    again = run_module("trainer.prepare", "--source=digits", f"--out={out}")
+    again = run_module("trainer.prepare", f"--out={out}")
     assert again.returncode == 2 and "pass --overwrite" in again.stderr
     assert_ok(
         train(
             "--strategy=mirrored",
             "--num_cpu_devices=2",
             f"--workdir={workdir}",
-            "--config.data.source=tfrecord",
-            f"--config.data.tfrecord.dir={out}",
+            "--config=configs/digits_tfrecord.py",
+            f"--config.data.args.dir={out}",
             "--config.train.steps=600",
         )
     )
@@ -165,8 +165,8 @@ def test_a_shard_corrupt_inside_is_named_when_training_reads_it(shards, tmp_path
     shard.write_bytes(bytes(data))
     process = train(
         f"--workdir={tmp_path / 'run'}",
-        "--config.data.source=tfrecord",
-        f"--config.data.tfrecord.dir={out}",
+        "--config=configs/digits_tfrecord.py",
+        f"--config.data.args.dir={out}",
         "--config.train.steps=200",
     )
     assert_one_line_error(process, f"{shard} is corrupt", "Prepare the data again")

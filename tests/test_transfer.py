@@ -17,7 +17,7 @@ def test_digits_0_to_7_model_transfers_to_8_or_9_with_only_the_head_trained(tmp_
         train(
             "--config=configs/digits_mlp.py",
             f"--workdir={source_dir}",
-            "--config.data.digits.classes=(0,1,2,3,4,5,6,7)",
+            "--config.data.args.classes=(0,1,2,3,4,5,6,7)",
             "--config.train.steps=60",
             *_QUIET,
         )

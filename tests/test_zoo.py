@@ -30,10 +30,10 @@ _FEW_STEPS = (
 TFDS_CONFIGS = {
     "fashion_mnist_mlp": (),
     "fashion_mnist_deep": (),
-    "cifar10_vgg": ("--config.model.vgg.dense_units=32",),
+    "cifar10_vgg": ("--config.model.args.dense_units=32",),
     "imdb_lstm": (
-        "--config.model.text_lstm.sequence_length=16",
-        "--config.model.text_lstm.lstm_units=8",
+        "--config.model.args.sequence_length=16",
+        "--config.model.args.lstm_units=8",
     ),
 }
 CSV_CONFIGS = (
@@ -139,7 +139,7 @@ def test_housing_configs_train_and_export(housing_csv, tmp_path):
     results = {}
     for config in CSV_CONFIGS:
         workdir = str(tmp_path / config)
-        assert_ok(_train(config, workdir, f"--config.data.csv.path={housing_csv}"))
+        assert_ok(_train(config, workdir, f"--config.data.args.path={housing_csv}"))
         results[config] = _assert_trained_and_exports_reload(workdir, _housing_inputs)
     two_outputs = results["california_wide_deep_two_outputs"]["test"]
     assert {"main_loss", "aux_loss", "main_mae", "aux_mae"} <= set(two_outputs)

@@ -1,11 +1,13 @@
 """Write any data source into TFRecord shards plus a spec file, locally or on gs://.
 
-    python -m trainer.prepare --source=digits --out=/tmp/digits_tfrecord --num_shards=4
+    python -m trainer.prepare --out=/tmp/digits_tfrecord --num_shards=4   # the default config
     python -m trainer.prepare --config=configs/california_mlp.py --out=gs://bucket/housing
-    python -m trainer.prepare --source=tfds --config.data.tfds.name=fashion_mnist --download \
+    python -m trainer.prepare --config=configs/fashion_mnist_mlp.py --download \
         --out=/data/fashion_mnist_tfrecord
 
-Then train from the shards with `--config.data.source=tfrecord --config.data.tfrecord.dir=OUT`.
+It writes the data source of the config (`config.data.source` and `config.data.args`). Then
+train from the shards with `--config=configs/digits_tfrecord.py --config.data.args.dir=OUT` (or
+`base.use_data(config, "tfrecord")` in your own experiment file).
 Each split becomes `OUT/<split>-NNNNN-of-MMMMM.tfrecord`; `OUT/spec.json` describes them. A
 non-empty OUT is refused unless --overwrite.
 """

@@ -21,6 +21,11 @@ class DigitPairsSource(InMemorySource):
         split_seed: int = 0,
         pairs_per_example: int = 4,
     ):
+        """Args:
+          validation_examples, test_examples, split_seed: the digits' splits, as the digits
+            source makes them.
+          pairs_per_example: pairs per digit, half with the same digit, half with another.
+        """
         if pairs_per_example < 1:
             raise HarnessError(
                 f"config.data.args.pairs_per_example={pairs_per_example} must be >= 1."

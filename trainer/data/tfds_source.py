@@ -80,8 +80,8 @@ class TfdsSource(DataSource):
             raise HarnessError(
                 f"tensorflow-datasets {self._name!r} is not prepared in "
                 f"{self._data_dir or 'the default data_dir (~/tensorflow_datasets)'}: run "
-                f"`python -m trainer.prepare --source=tfds --config.data.args.name={self._name} "
-                "--download` where the internet can be reached, or point config.data.args.data_dir "
+                "`python -m trainer.prepare --config=CONFIG --download --out=DIR` with this "
+                f"run's config (data.args.name={self._name!r}) where the internet can be reached, or point config.data.args.data_dir "
                 "at a prepared copy."
             ) from e
         except ValueError as e:

@@ -20,8 +20,13 @@ def deep_selu(
     alpha_dropout=0.5,
     read_train_features=None,
 ):
-    """`depth` Dense(units, selu) layers, each followed by BatchNormalization if `batch_norm`;
-    AlphaDropout(`alpha_dropout`) before the head (0 = none). Inputs standardized in the model.
+    """Dense SELU layers on inputs standardized inside the model, then the head.
+
+    Args:
+      depth: Dense SELU layers (LeCun-normal initialization).
+      units: width of each of them.
+      batch_norm: BatchNormalization after each of them.
+      alpha_dropout: AlphaDropout rate before the head (0: none).
     """
     inputs = keras.Input(shape=single_input_shape(input_shape, "deep_selu"), name="features")
     x = keras.layers.Flatten()(inputs)

@@ -9,7 +9,13 @@ LEFT, RIGHT = "left", "right"
 
 @register("siamese")
 def siamese(*, input_shape, num_classes, encoder_units=(64, 32), head_units=64, activation="relu"):
-    """P(same) from the two encodings concatenated; the encoder's weights are shared."""
+    """P(same) from the two encodings concatenated; the encoder's weights are shared.
+
+    Args:
+      encoder_units: the shared encoder's Dense layers.
+      head_units: the Dense layer on the two encodings concatenated.
+      activation: activation of both.
+    """
     del num_classes  # Always one sigmoid output: the probability that the pair is the same.
     if not isinstance(input_shape, dict) or set(input_shape) != {LEFT, RIGHT}:
         given = sorted(input_shape) if isinstance(input_shape, dict) else tuple(input_shape)

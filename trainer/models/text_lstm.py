@@ -23,7 +23,15 @@ def text_lstm(
     lstm_units=64,
     read_train_features=None,
 ):
-    """One string per example; the most frequent `max_tokens` words (with padding and OOV)."""
+    """One string per example in, class probabilities out.
+
+    Args:
+      max_tokens: vocabulary size (the most frequent words of the train texts, with padding and
+        OOV).
+      sequence_length: tokens kept per text (padded or cut).
+      embedding_dim: size of each token's embedding.
+      lstm_units: LSTM state size.
+    """
     shape = single_input_shape(input_shape, "text_lstm")
     if shape != ():
         raise HarnessError(

@@ -18,7 +18,12 @@ def vgg(
 ):
     """Each block: one Conv2D(3x3, relu, same) per filter count, MaxPooling 2x2, Dropout.
 
-    Pixel values are multiplied by `rescale` inside the model (1/255: bytes -> [0, 1]).
+    Args:
+      blocks: Conv 3x3 filter counts per block; max pooling after each block.
+      dense_units: the Dense layer after the convolutions.
+      dropout: dropout rate after each block.
+      head_dropout: dropout rate before the head.
+      rescale: pixel values are multiplied by this inside the model (1/255: bytes -> [0, 1]).
     """
     shape = single_input_shape(input_shape, "vgg")
     inputs = keras.Input(shape=shape, name="image")

@@ -32,6 +32,11 @@ def wide_deep(
     auxiliary_output=False,
     read_train_features=None,
 ):
+    """Args:
+    hidden_units: the deep path's Dense layers.
+    activation: their activation.
+    auxiliary_output: add output "aux" on the deep path alone, beside "main".
+    """
     if isinstance(input_shape, dict):
         if set(input_shape) != {WIDE, DEEP}:
             raise HarnessError(
@@ -109,6 +114,10 @@ class WideAndDeep(keras.Model):
 def wide_deep_subclassed(
     *, input_shape, num_classes, hidden_units=(30, 30), activation="relu", read_train_features=None
 ):
+    """Args:
+    hidden_units: the deep path's Dense layers.
+    activation: their activation.
+    """
     shape = single_input_shape(input_shape, "wide_deep_subclassed")
     model = WideAndDeep(
         hidden_units=hidden_units,
