@@ -1,9 +1,18 @@
+import json
+import math
 import os
+import subprocess
+import sys
 
+import numpy as np
+import pytest
 import tensorflow as tf
 
+from tests.helpers import REPO
 from trainer.data import make_dataset_fn
-from trainer.data.sources import SyntheticSource
+from trainer.data.pipeline import eval_batch_sizes
+from trainer.data.sources import InMemorySource, SyntheticSource
+from trainer.errors import HarnessError
 
 
 def _source():
@@ -30,10 +39,10 @@ def test_training_order_is_seeded():
     assert first_batches(3) != first_batches(4)
 
 
-def test_evaluation_keeps_the_partial_last_batch_and_can_be_limited():
+def test_evaluation_keeps_every_example_and_can_be_limited():
     fn = make_dataset_fn(_source(), "test", global_batch_size=16, training=False, seed=0)
     sizes = [b[0].shape[0] for b in fn(tf.distribute.InputContext()).as_numpy_iterator()]
-    assert sizes == [16, 16, 16, 2]
+    assert sizes == [16, 16, 9, 9]  # The last two batches share their 18 examples evenly.
     limited = make_dataset_fn(
         _source(), "test", global_batch_size=16, training=False, seed=0, max_steps=2
     )
@@ -88,3 +97,222 @@ def test_a_file_cache_is_written_and_read_back(tmp_path):
     assert any(name.startswith("cache-test-0") for name in os.listdir(tmp_path))
     again = [b[0].tobytes() for b in fn(tf.distribute.InputContext()).as_numpy_iterator()]
     assert first == again and len(first) == 4
+
+
+# Evaluation: every example once, in per-replica batches none of which is empty.
+
+
+def _plain_split(num_examples, replicas, per_replica_batch):
+    """Per-replica batches of b in order, then the partial one, then empty ones to a full step."""
+    steps = math.ceil(num_examples / (replicas * per_replica_batch))
+    full, rest = divmod(num_examples, per_replica_batch)
+    sizes = [per_replica_batch] * full + ([rest] if rest else [])
+    return sizes + [0] * (steps * replicas - len(sizes))
+
+
+def test_eval_batch_sizes_change_only_the_last_two_steps_and_leave_none_empty():
+    for num_examples in [*range(1, 400), 1797]:
+        for replicas in (1, 2, 3, 8):
+            for batch in (1, 2, 3, 4, 5, 128):
+                plain = _plain_split(num_examples, replicas, batch)
+                if num_examples < len(plain):  # Fewer examples than per-replica batches.
+                    with pytest.raises(HarnessError):
+                        eval_batch_sizes(num_examples, replicas, batch)
+                    continue
+                sizes = eval_batch_sizes(num_examples, replicas, batch)
+                case = (num_examples, replicas, batch, sizes)
+                assert sum(sizes) == num_examples, case
+                assert len(sizes) == len(plain) and len(sizes) % replicas == 0, case
+                assert all(1 <= size <= batch for size in sizes), case
+                tail = replicas * min(len(sizes) // replicas, 2)
+                assert sizes[:-tail] == plain[:-tail], case
+                assert max(sizes[-tail:]) - min(sizes[-tail:]) <= 1, case
+                if num_examples % (replicas * batch) == 0:
+                    assert sizes == plain, case
+
+
+def test_eval_batch_sizes_examples():
+    assert eval_batch_sizes(360, 2, 128) == [90, 90, 90, 90]  # Was 128, 128, 104, empty.
+    assert eval_batch_sizes(181, 2, 8)[-4:] == [6, 5, 5, 5]
+    assert eval_batch_sizes(7, 3, 2) == [2, 1, 1, 1, 1, 1]
+    assert eval_batch_sizes(5, 2, 128) == [3, 2]
+    assert eval_batch_sizes(50, 1, 16) == [16, 16, 9, 9]
+
+
+def test_eval_batch_sizes_that_cannot_avoid_an_empty_batch_say_how_to_fix_it():
+    with pytest.raises(HarnessError) as error:
+        eval_batch_sizes(181, 2, 1, split="test")
+    assert str(error.value) == (
+        "The test split has 181 examples; with 2 replicas in sync and 1 example per replica per "
+        "batch (config.eval.global_batch_size=2) some replica would get an empty batch: use "
+        "config.eval.global_batch_size of at least 4 (2 per replica)."
+    )
+    with pytest.raises(HarnessError, match="has 1 example, fewer than the 2 replicas in sync"):
+        eval_batch_sizes(1, 2, 4, split="test")
+    with pytest.raises(HarnessError, match="The validation split is empty"):
+        eval_batch_sizes(0, 1, 4, split="validation")
+
+
+class _FileLikeSource(InMemorySource):
+    """Shards by itself, of unknown size, as a file source is: evaluation must not use that."""
+
+    shards_itself = True
+
+    def examples(self, split, input_context):
+        dataset = super().examples(split, input_context).filter(lambda *example: True)
+        return dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+
+
+def _numbered(num_examples, source_class=InMemorySource):
+    """A test split whose features are the example numbers, with dict features and weights."""
+    numbers = np.arange(num_examples, dtype=np.int64)
+    features = {"number": numbers, "image": np.zeros((num_examples, 2, 2), np.float32)}
+    weights = np.ones(num_examples, np.float32)
+    return source_class({"test": (features, numbers % 3, weights)}, num_classes=3)
+
+
+def _eval_batches(source, global_batch, pipelines, replicas, **options):
+    """Per pipeline, the example numbers of each of its per-replica batches."""
+    fn = make_dataset_fn(
+        source, "test", global_batch_size=global_batch, training=False, seed=0, **options
+    )
+    result = []
+    for pipeline in range(pipelines):
+        ctx = tf.distribute.InputContext(
+            num_input_pipelines=pipelines, input_pipeline_id=pipeline, num_replicas_in_sync=replicas
+        )
+        batches = []
+        for features, labels, weights in fn(ctx).as_numpy_iterator():
+            assert len(labels) == len(weights) == len(features["image"]) > 0
+            batches.append(features["number"].tolist())
+        result.append(batches)
+    return result
+
+
+@pytest.mark.parametrize("source_class", [InMemorySource, _FileLikeSource])
+@pytest.mark.parametrize(
+    "num_examples, global_batch, pipelines, replicas",
+    [(181, 16, 2, 2), (181, 256, 2, 2), (360, 256, 2, 2), (5, 8, 2, 2), (181, 8, 2, 4),
+     (7, 6, 3, 3), (50, 16, 1, 2)],
+)  # fmt: skip
+def test_pipelines_together_evaluate_every_example_once_in_the_one_pipeline_order(
+    source_class, num_examples, global_batch, pipelines, replicas
+):
+    source = _numbered(num_examples, source_class)
+    (one,) = _eval_batches(source, global_batch, 1, replicas)
+    per_replica = global_batch // replicas
+    plan = eval_batch_sizes(num_examples, replicas, per_replica)
+    assert [len(batch) for batch in one] == plan
+    assert [n for batch in one for n in batch] == list(range(num_examples))
+    shards = _eval_batches(source, global_batch, pipelines, replicas)
+    assert [len(shard) for shard in shards] == [len(plan) // pipelines] * pipelines
+    interleaved = [shards[i % pipelines][i // pipelines] for i in range(len(plan))]
+    assert interleaved == one
+
+
+def test_evaluation_limited_to_max_steps_counts_only_those_examples():
+    source = _numbered(181, _FileLikeSource)
+    (batches,) = _eval_batches(source, 16, 1, 2, max_steps=3)
+    assert [n for batch in batches for n in batch] == list(range(48))
+    assert [len(batch) for batch in batches] == [8] * 6
+    (batches,) = _eval_batches(source, 16, 1, 2, max_steps=100, cache="")
+    assert sum(len(batch) for batch in batches) == 181
+
+
+def test_an_evaluation_that_would_leave_a_replica_empty_fails_with_the_fix():
+    with pytest.raises(HarnessError, match="global_batch_size of at least 4"):
+        _eval_batches(_numbered(181), 2, 1, 2)
+    with pytest.raises(HarnessError, match="has 1 example, fewer than the 2 replicas"):
+        _eval_batches(_numbered(1), 8, 2, 2)
+
+
+# The same weights evaluated under 2 mirrored replicas and under the default strategy.
+_MIRRORED_EVALUATION = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+from trainer.data import make_dataset_fn
+from trainer.data.sources import InMemorySource
+from trainer.keras_api import create_all_variables, keras
+from trainer.loop import HostLoop
+
+
+class MeanOutput(keras.Model):  # A user's test_step that averages over the batch.
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mean_output = keras.metrics.Mean(name="mean_output")
+
+    def test_step(self, data):
+        x, _ = data
+        self.mean_output.update_state(tf.reduce_mean(self(x, training=False)))
+        return {"mean_output": self.mean_output.result()}
+
+
+def build(strategy, model_class, weights=None):
+    with strategy.scope():
+        inputs = keras.Input((6, 6, 1))
+        x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
+        # The second Conv2D is the one that fails on an empty batch on CPU (oneDNN).
+        x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+        outputs = keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(x))
+        model = model_class(inputs, outputs)
+        model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        create_all_variables(model, source.sample_batch())
+    if weights is not None:
+        model.set_weights(weights)
+    return model
+
+
+rng = np.random.default_rng(0)
+splits = {
+    "train": (rng.standard_normal((4, 6, 6, 1), np.float32), np.zeros(4, np.int32)),
+    "test": (rng.standard_normal((181, 6, 6, 1), np.float32), rng.integers(0, 3, 181, np.int32)),
+    "small": (rng.standard_normal((5, 6, 6, 1), np.float32), np.arange(5, dtype=np.int32) % 3),
+}
+source = InMemorySource(splits, num_classes=3)
+weights = [rng.standard_normal(w.shape).astype(np.float32) * 0.3 for w in
+           build(tf.distribute.get_strategy(), keras.Model).get_weights()]
+mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+results = {}
+for name, strategy in (("default", tf.distribute.get_strategy()), ("mirrored", mirrored)):
+    for model_class in (keras.Model, MeanOutput):
+        model = build(strategy, model_class, weights)
+        loop = HostLoop(strategy=strategy, model=model, jit_compile=False)
+        for split, batch in (("test", 16), ("test", 256), ("small", 16)):
+            dataset = strategy.distribute_datasets_from_function(make_dataset_fn(
+                source, split, global_batch_size=batch, training=False, seed=0))
+            key = f"{name} {model_class.__name__} {split} {batch}"
+            results[key] = loop.evaluate(dataset)
+print(json.dumps(results))
+"""
+
+
+def test_mirrored_evaluation_equals_one_replica_and_never_sees_an_empty_batch():
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    process = subprocess.run(
+        [sys.executable, "-c", _MIRRORED_EVALUATION],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert process.returncode == 0, process.stderr[-4000:]
+    results = json.loads(process.stdout.strip().splitlines()[-1])
+    for key, mirrored in results.items():
+        if not key.startswith("mirrored"):
+            continue
+        single = results[key.replace("mirrored", "default")]
+        assert mirrored.keys() == single.keys(), key
+        for metric, value in mirrored.items():
+            assert math.isfinite(value), (key, metric)
+            assert abs(value - single[metric]) <= 1e-6, (key, metric, value, single[metric])
+        if "MeanOutput" in key:  # The mean of softmax outputs over 3 classes.
+            assert abs(mirrored["mean_output"] - 1 / 3) <= 1e-6, key
+        else:
+            assert {"loss", "accuracy"} <= mirrored.keys(), key

@@ -97,7 +97,7 @@ class HostLoop:
         @tf.function
         def any_replica(flag):
             per_replica = strategy.run(lambda: tf.identity(flag))
-            return strategy.reduce(tf.distribute.ReduceOp.MAX, per_replica, axis=None)
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
         self._train_loop = train_loop
         self._eval_loop = eval_loop
@@ -127,7 +127,7 @@ class HostLoop:
         call it at the same point on every worker."""
         if not self._across_workers:
             return flag
-        return bool(self._any_replica(tf.constant(int(flag), dtype=tf.int32)).numpy())
+        return bool(self._any_replica(tf.constant(int(flag), dtype=tf.int32)).numpy() > 0)
 
 
 def fetches_ahead(strategy: tf.distribute.Strategy, jit_compile: bool) -> bool:

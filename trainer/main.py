@@ -8,8 +8,15 @@ the run with one `error: ...` line on stderr and exit code 2 (see trainer/errors
 """
 
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Before TensorFlow loads: no C++ INFO noise.
+
+from trainer import startup  # noqa: E402  (standard library only)
+
+# TensorFlow's native start-up lines (oneDNN, CUDA probing) are hidden until the strategy
+# exists; --verbose shows them. Read from argv: absl parses flags after TensorFlow has loaded.
+_NATIVE_STARTUP = startup.quiet_native_startup(verbose=startup.verbose_requested(sys.argv))
 
 import tempfile  # noqa: E402
 
@@ -29,6 +36,9 @@ _WORKDIR = flags.DEFINE_string(
     None,
     "Checkpoints, summaries, exports and results (local or gs://). "
     "Default: $TMPDIR/trainer/<config name>.",
+)
+flags.DEFINE_boolean(
+    "verbose", False, "Show TensorFlow's native start-up lines (oneDNN, CUDA probing)."
 )
 _PROGRESS = flags.DEFINE_enum(
     "progress",
@@ -52,6 +62,7 @@ def main(argv):
         choice = create_strategy(
             _STRATEGY.value, tpu=_TPU.value, num_cpu_devices=_NUM_CPU_DEVICES.value
         )
+        _NATIVE_STARTUP.release()
         from trainer.run import run_experiment  # Imports Keras, which must follow the strategy.
 
         results = run_experiment(
@@ -85,6 +96,7 @@ def _is_evaluator() -> bool:
 def _evaluate_checkpoints(config, workdir: str) -> None:
     """The evaluator task: outside the training cluster, on one device."""
     choice = create_strategy("one_device", num_cpu_devices=_NUM_CPU_DEVICES.value)
+    _NATIVE_STARTUP.release()
     from trainer.evaluator import evaluate_checkpoints
 
     results = evaluate_checkpoints(config, choice=choice, workdir=workdir)

@@ -95,11 +95,11 @@ def check_args(target: Callable, args: dict, *, provided: Iterable[str], field: 
 
 
 def call_with_args(target: Callable, args: dict, *, provided: dict, field: str):
-    """`target(**args)` plus the `provided` values it declares, after `check_args`."""
+    """`target(**args)` plus the `provided` values it names in its signature, after
+    `check_args`."""
     check_args(target, args, provided=provided, field=field)
-    declared = signature_of(target).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in declared.values())
-    given = {k: v for k, v in provided.items() if k in declared or takes_any}
+    declared = {p.name for p in _parameters(target)}  # Named ones only, never into **kwargs.
+    given = {k: v for k, v in provided.items() if k in declared}
     return target(**args, **given)
 
 

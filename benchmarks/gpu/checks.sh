@@ -22,9 +22,9 @@ run digits_mirrored_xla 150 --strategy=mirrored --config.train.jit_compile=True
 run digits_mirrored_xla_float16 100 --strategy=mirrored --config.train.jit_compile=True \
   --config.precision=mixed_float16
 run wide_deep_mirrored 200 --config=configs/california_wide_deep.py --strategy=mirrored \
-  --config.data.csv.path="$CSV"
+  --config.data.args.path="$CSV"
 run wide_deep_mirrored_xla 200 --config=configs/california_wide_deep.py --strategy=mirrored \
-  --config.data.csv.path="$CSV" --config.train.jit_compile=True
+  --config.data.args.path="$CSV" --config.train.jit_compile=True
 step "bench"
 timeout 330 python3 -m trainer.bench --models=mlp,wide_deep,vgg --steps=200 --repeats=3 \
   --out="$OUT/bench_gpu.json" 2>&1 | quiet | tail -20

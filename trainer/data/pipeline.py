@@ -1,10 +1,22 @@
-"""The tf.data stages every source shares: cache, shuffle, repeat, batch, prefetch."""
+"""The tf.data stages every source shares: cache, shuffle, repeat, batch, prefetch.
 
+Evaluation is exact, and no replica ever gets an empty batch. Each global batch is divided across
+the replicas in sync, as Keras's own `evaluate` divides it under a strategy; where the split's size
+would leave the last global batch too small for that, the examples of the last two global batches
+are spread evenly over their per-replica batches (`eval_batch_sizes`). An empty batch crashes a
+Conv2D on CPU (oneDNN) and makes a `test_step` that averages over the batch NaN. Padding the last
+batches with zero-weight examples was the alternative, rejected: Keras 3's compiled loss divides
+by the batch size (`sum_over_batch_size`) and its loss tracker weighs each batch by its size, so
+padded examples would count.
+"""
+
+import math
 from collections.abc import Callable
 
 import tensorflow as tf
 
 from trainer.data.sources import DataSource
+from trainer.errors import HarnessError
 
 
 def make_dataset_fn(
@@ -21,26 +33,34 @@ def make_dataset_fn(
     """A `dataset_fn` for `strategy.distribute_datasets_from_function`.
 
     `cache` is "memory", a file prefix (for data larger than memory), or "" for none. Training
-    datasets shuffle (seeded), repeat forever and drop the last partial batch; evaluation
-    datasets pass once over the split and keep it. `max_steps` > 0 limits an evaluation to that
-    many global batches. Unless the source shards by itself, every input pipeline shuffles the
-    whole split with the same seed and keeps every n-th per-replica batch: n pipelines together
-    see the same global batches, in the same order, as one.
+    datasets shuffle (seeded), repeat forever and drop the last partial batch; unless the source
+    shards by itself, every input pipeline shuffles the whole split with the same seed and keeps
+    every n-th per-replica batch: n pipelines together see the same global batches, in the same
+    order, as one. Evaluation datasets pass once over the split in per-replica batches of the
+    sizes `eval_batch_sizes` plans, every pipeline keeping every n-th of them; `max_steps` > 0
+    limits an evaluation to that many global batches. The function must run eagerly (as
+    `distribute_datasets_from_function` runs it): it may count the evaluation split.
     """
+
+    def cached(dataset: tf.data.Dataset, input_context) -> tf.data.Dataset:
+        if cache == "memory":
+            return dataset.cache()
+        if cache:  # A file prefix (local or gs://), one cache per split and input pipeline.
+            return dataset.cache(f"{cache}-{split}-{input_context.input_pipeline_id}")
+        return dataset
 
     def dataset_fn(input_context: tf.distribute.InputContext) -> tf.data.Dataset:
         batch_size = input_context.get_per_replica_batch_size(global_batch_size)
-        dataset = source.examples(split, input_context)
-        if cache == "memory":
-            dataset = dataset.cache()
-        elif cache:  # A file prefix (local or gs://), one cache per split and input pipeline.
-            dataset = dataset.cache(f"{cache}-{split}-{input_context.input_pipeline_id}")
-        if training:
-            pipeline_seed = seed + (input_context.input_pipeline_id if source.shards_itself else 0)
-            dataset = dataset.shuffle(
-                shuffle_buffer, seed=pipeline_seed, reshuffle_each_iteration=True
-            ).repeat()
-        dataset = dataset.batch(batch_size, drop_remainder=training)
+        if not training:
+            return _evaluation_batches(
+                source, split, input_context, batch_size, max_steps, cached
+            ).prefetch(tf.data.AUTOTUNE)
+        dataset = cached(source.examples(split, input_context), input_context)
+        pipeline_seed = seed + (input_context.input_pipeline_id if source.shards_itself else 0)
+        dataset = dataset.shuffle(
+            shuffle_buffer, seed=pipeline_seed, reshuffle_each_iteration=True
+        ).repeat()
+        dataset = dataset.batch(batch_size, drop_remainder=True)
         if not source.shards_itself and input_context.num_input_pipelines > 1:
             dataset = dataset.shard(
                 input_context.num_input_pipelines, input_context.input_pipeline_id
@@ -53,3 +73,65 @@ def make_dataset_fn(
         return dataset.prefetch(tf.data.AUTOTUNE)
 
     return dataset_fn
+
+
+def _evaluation_batches(source, split, input_context, batch_size, max_steps, cached):
+    """The whole split (or its first `max_steps` global batches) in the planned batch sizes."""
+    # Every pipeline reads the whole split in one order, even from a source that could shard
+    # itself by file: only then can the pipelines agree on the plan and on which example falls
+    # into which batch. The cost is that each worker reads the whole evaluation split.
+    examples = cached(source.examples(split, tf.distribute.InputContext()), input_context)
+    replicas = input_context.num_replicas_in_sync
+    if max_steps > 0:
+        examples = examples.take(max_steps * replicas * batch_size)
+    num_examples = int(examples.cardinality())
+    if num_examples == tf.data.INFINITE_CARDINALITY:
+        raise HarnessError(
+            f"The {split} split never ends: set config.eval.steps to evaluate a number of batches."
+        )
+    if num_examples < 0:  # Unknown (a filter, a file source): count it, once per dataset_fn.
+        num_examples = int(examples.reduce(tf.constant(0, tf.int64), lambda count, _: count + 1))
+    sizes = eval_batch_sizes(num_examples, replicas, batch_size, split=split)
+
+    # One pass in the planned sizes (reading the cached split twice, a head and a tail, would
+    # make two cache writers). `rebatch` cuts and joins batches across input batches.
+    dataset = examples.batch(batch_size).rebatch(sizes)
+    if input_context.num_input_pipelines > 1:
+        # Every n-th per-replica batch. A pipeline's replicas take its batches in turn, so step
+        # s still runs per-replica batches s*R .. s*R+R-1 of the one global order.
+        dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+    return dataset
+
+
+def eval_batch_sizes(
+    num_examples: int, replicas: int, per_replica_batch: int, *, split: str = "evaluation"
+) -> list[int]:
+    """Per-replica batch sizes of an evaluation, in global order (step s, replica k: s*R + k).
+
+    Every step is full except that the examples of the last two steps (of the only step, if one)
+    are spread over their per-replica batches as evenly as possible: sizes differ by at most one,
+    none is empty. Raises HarnessError when some replica would still get no example.
+    """
+    steps = math.ceil(num_examples / (replicas * per_replica_batch))
+    if num_examples == 0:
+        raise HarnessError(f"The {split} split is empty: there is nothing to evaluate.")
+    if num_examples < replicas:
+        raise HarnessError(
+            f"The {split} split has {num_examples} example{'s' if num_examples > 1 else ''}, "
+            f"fewer than the {replicas} replicas in sync: every replica needs at least one; "
+            f"evaluate it on fewer replicas or give it at least {replicas} examples."
+        )
+    # With 2 or more examples per replica the last two steps always have enough; with 1 only a
+    # split that fills every step does.
+    if num_examples < steps * replicas:
+        raise HarnessError(
+            f"The {split} split has {num_examples} examples; with {replicas} replicas in sync and "
+            f"{per_replica_batch} example per replica per batch (config.eval.global_batch_size="
+            f"{replicas * per_replica_batch}) some replica would get an empty batch: use "
+            f"config.eval.global_batch_size of at least {2 * replicas} (2 per replica)."
+        )
+    tail_batches = replicas * min(steps, 2)
+    full = replicas * steps - tail_batches
+    tail_examples = num_examples - full * per_replica_batch
+    small, extra = divmod(tail_examples, tail_batches)
+    return [per_replica_batch] * full + [small + 1] * extra + [small] * (tail_batches - extra)

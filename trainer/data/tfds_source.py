@@ -81,8 +81,8 @@ class TfdsSource(DataSource):
                 f"tensorflow-datasets {self._name!r} is not prepared in "
                 f"{self._data_dir or 'the default data_dir (~/tensorflow_datasets)'}: run "
                 "`python -m trainer.prepare --config=CONFIG --download --out=DIR` with this "
-                f"run's config (data.args.name={self._name!r}) where the internet can be reached, or point config.data.args.data_dir "
-                "at a prepared copy."
+                f"run's config (data.args.name={self._name!r}) where the internet can be "
+                "reached, or point config.data.args.data_dir at a prepared copy."
             ) from e
         except ValueError as e:
             raise HarnessError(
