@@ -17,9 +17,7 @@ import configs
 from trainer.errors import HarnessError
 
 # A plug-in named in the config that does not import raises HarnessError while the file loads.
-_BAD_CONFIG = (
-    AttributeError, KeyError, OSError, TypeError, ValueError, SyntaxError, HarnessError
-)
+_BAD_CONFIG = (AttributeError, KeyError, OSError, TypeError, ValueError, SyntaxError, HarnessError)
 
 
 def fail(message: str, exit_code: int = 2):
@@ -46,7 +44,14 @@ def parse_flags(argv):
     try:
         return flags.FLAGS(argv)
     except flags.Error as e:
-        fail(str(e))
+        text = str(e)
+        if "Error whilst parsing config file" in text:  # get_config() itself raised.
+            lines = [line for line in text.splitlines() if line.strip()]
+            fail(
+                f"cannot load config file {text.split()[1].split('=', 1)[-1].rstrip(':')}: "
+                f"{lines[-1].strip()}"
+            )
+        fail(text)
     except _BAD_CONFIG as e:
         path = next(
             (a.split("=", 1)[1] for a in argv if a.startswith("--config=")), configs.DEFAULT_CONFIG
@@ -66,7 +71,9 @@ def load_config():
 
 
 def _config_error(error: Exception, path: str) -> str:
-    text = " ".join(str(error).replace("\\n", " ").split()).strip("'\"")
+    text = " ".join(str(error).replace("\\n", " ").replace("\\'", "'").split())
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":  # A KeyError's repr.
+        text = text[1:-1]
     if "get_config" in text:
         return f"config file {path} does not define get_config(): add one that returns the config."
     if not os.path.isfile(path):

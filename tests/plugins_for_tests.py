@@ -1,0 +1,64 @@
+"""Plug-ins that the tests name by import path (`tests.plugins_for_tests:...`)."""
+
+import numpy as np
+import tensorflow as tf
+
+from trainer.data import DataSource
+
+
+class StopOnOneWorker:
+    """Asks to stop at `at_step` on the non-chief worker only: the harness must make it
+    unanimous."""
+
+    def __init__(self, *, at_step: int, is_chief: bool):
+        self.at_step, self.is_chief = at_step, is_chief
+
+    def __call__(self, state):
+        if not self.is_chief and state.step >= self.at_step:
+            state.request_stop(f"worker 1 asked at step {state.step}")
+
+
+class Explode:
+    def __init__(self, *, at_step: int):
+        self.at_step = at_step
+
+    def __call__(self, state):
+        if state.step >= self.at_step:
+            raise RuntimeError("the user's action broke")
+
+
+def arrays(*, rows: int = 60, seed: int):
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        x = rng.normal(size=(n, 4)).astype(np.float32)
+        return x, (x[:, 0] > 0).astype(np.int32)
+
+    return {"train": split(rows), "validation": split(rows // 3), "test": split(rows // 3)}
+
+
+def flat_dataset(split, *, rows: int = 40):
+    """Returns whole batches instead of (features, label) examples: a structure error."""
+    return tf.data.Dataset.from_tensor_slices(np.zeros((rows, 4), np.float32))
+
+
+def not_a_dataset(split):
+    return [1, 2, 3]
+
+
+def pairs_of_arrays(*, rows: int = 10):
+    return {"train": (np.zeros((rows, 2)), np.zeros(rows + 1))}
+
+
+class CountingSource(DataSource):
+    num_classes = 2
+
+    def __init__(self, *, rows: int = 32, seed: int):
+        self.rows, self.seed = rows, seed
+
+    def examples(self, split, input_context):
+        x = np.arange(self.rows * 3, dtype=np.float32).reshape(self.rows, 3)
+        return tf.data.Dataset.from_tensor_slices((x, np.arange(self.rows) % 2))
+
+
+NOT_CALLABLE = 42

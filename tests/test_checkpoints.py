@@ -1,0 +1,226 @@
+"""Checkpointer in-process: save, restore, retention, mismatch, learning rate, non-chief scratch."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from trainer.checkpoints import Checkpointer
+from trainer.errors import HarnessError
+from trainer.keras_api import constant_learning_rate, create_all_variables, keras
+from trainer.workdir import CHECKPOINTS, Workdir
+
+BATCH = (np.ones((2, 4), np.float32), np.zeros((2,), np.int32))
+
+
+def _model(*, hidden=8, learning_rate=0.1, seed=0):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((4,))
+    x = keras.layers.Dense(hidden, activation="relu")(inputs)
+    outputs = keras.layers.Dense(3, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    create_all_variables(model, BATCH)
+    return model
+
+
+def _train_one_step(model):
+    """Moves the weights and the optimizer slots away from their initial values."""
+    model.train_step(tuple(tf.constant(a) for a in BATCH))
+
+
+def _assert_same_state(restored, saved):
+    for got, want in zip(
+        restored.variables + restored.optimizer.variables,
+        saved.variables + saved.optimizer.variables,
+        strict=True,
+    ):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=0, atol=1e-7, err_msg=got.path)
+
+
+def _saved_steps(directory):
+    state = tf.train.get_checkpoint_state(directory)
+    paths = state.all_model_checkpoint_paths if state else []
+    return sorted(int(p.rsplit("-", 1)[1]) for p in paths)
+
+
+def test_restore_latest_without_a_checkpoint_starts_at_zero(tmp_path):
+    model = _model()
+    checkpointer = Checkpointer(
+        workdir=Workdir(str(tmp_path), is_chief=True), model=model, max_to_keep=2
+    )
+    assert checkpointer.restore_latest() == 0
+    assert checkpointer.last_saved_step is None
+
+
+def test_save_then_restore_into_a_fresh_model(tmp_path):
+    workdir = Workdir(str(tmp_path / "run"), is_chief=True)
+    model = _model(seed=1)
+    _train_one_step(model)
+    model.optimizer.iterations.assign(7)
+    checkpointer = Checkpointer(workdir=workdir, model=model, max_to_keep=3)
+    checkpointer.save()
+    assert checkpointer.last_saved_step == 7
+    assert checkpointer.directory == str(tmp_path / "run" / CHECKPOINTS)
+    assert _saved_steps(checkpointer.directory) == [7]
+
+    fresh = _model(seed=2)  # Other initial weights: the restore must overwrite them.
+    assert not np.allclose(fresh.layers[1].kernel.numpy(), model.layers[1].kernel.numpy())
+    restorer = Checkpointer(workdir=workdir, model=fresh, max_to_keep=3)
+    assert restorer.restore_latest() == 7
+    assert restorer.last_saved_step == 7
+    assert int(fresh.optimizer.iterations.numpy()) == 7
+    _assert_same_state(fresh, model)
+
+
+def test_restore_picks_the_newest_checkpoint(tmp_path):
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    model = _model()
+    checkpointer = Checkpointer(workdir=workdir, model=model, max_to_keep=5)
+    model.optimizer.iterations.assign(3)
+    checkpointer.save()
+    _train_one_step(model)
+    model.optimizer.iterations.assign(9)
+    checkpointer.save()
+
+    fresh = _model(seed=3)
+    assert Checkpointer(workdir=workdir, model=fresh, max_to_keep=5).restore_latest() == 9
+    _assert_same_state(fresh, model)
+
+
+def test_max_to_keep_deletes_older_checkpoints(tmp_path):
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    model = _model()
+    checkpointer = Checkpointer(workdir=workdir, model=model, max_to_keep=2)
+    for step in (1, 2, 3):
+        model.optimizer.iterations.assign(step)
+        checkpointer.save()
+    assert _saved_steps(checkpointer.directory) == [2, 3]
+    files = os.listdir(checkpointer.directory)
+    assert not [f for f in files if f.startswith("ckpt-1.")], files
+    assert [f for f in files if f.startswith("ckpt-3.")], files
+
+
+def test_a_checkpoint_of_another_model_is_a_harness_error(tmp_path):
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    model = _model(hidden=8)
+    model.optimizer.iterations.assign(5)
+    Checkpointer(workdir=workdir, model=model, max_to_keep=1).save()
+
+    other = _model(hidden=16)  # Same layers, different shapes.
+    checkpointer = Checkpointer(workdir=workdir, model=other, max_to_keep=1)
+    with pytest.raises(HarnessError) as raised:
+        checkpointer.restore_latest()
+    message = str(raised.value)
+    assert tf.train.latest_checkpoint(checkpointer.directory) in message
+    assert "new --workdir" in message
+    assert "\n" not in message
+    assert checkpointer.last_saved_step is None
+    assert _saved_steps(checkpointer.directory) == [5]  # The checkpoint is left intact.
+
+
+def test_a_checkpoint_with_fewer_layers_is_a_harness_error(tmp_path):
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    small = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    small.compile(optimizer="adam", loss="mse")
+    create_all_variables(small, (BATCH[0], np.zeros((2, 3), np.float32)))
+    Checkpointer(workdir=workdir, model=small, max_to_keep=1).save()
+
+    with pytest.raises(HarnessError, match="new --workdir"):
+        Checkpointer(workdir=workdir, model=_model(), max_to_keep=1).restore_latest()
+
+
+def test_the_configured_learning_rate_wins_over_the_checkpoint(tmp_path):
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    model = _model(learning_rate=0.1)
+    model.optimizer.iterations.assign(4)
+    Checkpointer(workdir=workdir, model=model, max_to_keep=1).save()
+
+    fresh = _model(learning_rate=0.01)
+    assert Checkpointer(workdir=workdir, model=fresh, max_to_keep=1).restore_latest() == 4
+    assert constant_learning_rate(fresh.optimizer) == pytest.approx(0.01, abs=1e-9)
+    assert float(fresh.optimizer.learning_rate.numpy()) == pytest.approx(0.01, abs=1e-9)
+
+
+def test_the_checkpoint_does_hold_the_learning_rate(tmp_path):
+    """Without the override a restore would bring back the saved rate (read() keeps it)."""
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    model = _model(learning_rate=0.1)
+    checkpointer = Checkpointer(workdir=workdir, model=model, max_to_keep=1)
+    checkpointer.save()
+
+    fresh = _model(learning_rate=0.01)
+    Checkpointer(workdir=workdir, model=fresh, max_to_keep=1).read(
+        tf.train.latest_checkpoint(checkpointer.directory)
+    )
+    assert constant_learning_rate(fresh.optimizer) == pytest.approx(0.1, abs=1e-7)
+
+
+def test_a_non_chief_saves_to_scratch_and_discards_it(tmp_path):
+    root = tmp_path / "run"
+    workdir = Workdir(str(root), is_chief=False)
+    try:
+        scratch = workdir.write_path()
+        assert not scratch.startswith(str(root))
+        model = _model()
+        model.optimizer.iterations.assign(7)
+        checkpointer = Checkpointer(workdir=workdir, model=model, max_to_keep=1)
+        checkpointer.save()
+        assert checkpointer.last_saved_step == 7
+        assert not os.path.exists(root)  # Nothing in the workdir.
+        assert not os.path.exists(workdir.write_path(CHECKPOINTS))  # Scratch discarded.
+        assert os.path.isdir(scratch)  # The scratch root stays until close().
+
+        model.optimizer.iterations.assign(8)
+        checkpointer.save()  # Saving again after the discard still works.
+        assert checkpointer.last_saved_step == 8
+        assert not os.path.exists(root)
+        assert not os.path.exists(workdir.write_path(CHECKPOINTS))
+    finally:
+        workdir.close()
+    assert not os.path.exists(scratch)
+
+
+def test_a_non_chief_restores_the_chiefs_checkpoint(tmp_path):
+    root = str(tmp_path / "run")
+    chief_model = _model(seed=4)
+    _train_one_step(chief_model)
+    chief_model.optimizer.iterations.assign(7)
+    Checkpointer(workdir=Workdir(root, is_chief=True), model=chief_model, max_to_keep=1).save()
+
+    worker = Workdir(root, is_chief=False)
+    try:
+        model = _model(seed=5)
+        checkpointer = Checkpointer(workdir=worker, model=model, max_to_keep=1)
+        assert checkpointer.directory == f"{root}/{CHECKPOINTS}"
+        assert checkpointer.read_manager.latest_checkpoint.endswith("ckpt-7")
+        assert checkpointer.restore_latest() == 7
+        _assert_same_state(model, chief_model)
+    finally:
+        worker.close()
+
+
+def test_read_loads_a_given_checkpoint(tmp_path):
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    model = _model(seed=6)
+    checkpointer = Checkpointer(workdir=workdir, model=model, max_to_keep=5)
+    model.optimizer.iterations.assign(2)
+    checkpointer.save()
+    first = tf.train.latest_checkpoint(checkpointer.directory)
+    first_kernel = model.layers[1].kernel.numpy().copy()
+    _train_one_step(model)
+    model.optimizer.iterations.assign(6)
+    checkpointer.save()
+    assert not np.allclose(model.layers[1].kernel.numpy(), first_kernel)
+
+    fresh = _model(seed=7)
+    reader = Checkpointer(workdir=workdir, model=fresh, max_to_keep=5)
+    reader.read(first)  # Not the latest: the one asked for.
+    assert int(fresh.optimizer.iterations.numpy()) == 2
+    np.testing.assert_allclose(fresh.layers[1].kernel.numpy(), first_kernel, rtol=0, atol=1e-7)
+    assert reader.last_saved_step is None  # read() is not a resume.
