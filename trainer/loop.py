@@ -18,15 +18,14 @@ class HostLoop:
     With `fetch_ahead` (by default on GPUs and TPUs without XLA: `fetches_ahead`), each loop
     fetches the next batch before it runs the current step, the way Keras's own `fit` with
     `steps_per_execution` does: the two touch different resources, so TensorFlow overlaps the
-    input and its copy to the device with the step (on an H100: MLP 1.12-1.23x, Wide & Deep
-    1.06-1.28x). With XLA, and on a 2-core CPU, the overlap only took time from the step (H100
-    MLP with XLA 0.88x; CPU with XLA 0.93x), so there the loop fetches each batch when it needs
-    it. Either way a loop reads exactly `steps` batches.
+    input and its copy to the device with the step. With XLA, and on a CPU, the overlap only
+    took time from the step, so there the loop fetches each batch when it needs it. Either way a
+    loop reads exactly `steps` batches.
 
-    `jit_compile` runs the steps with XLA, `jit_steps` of them in one XLA computation: on a CPU
-    the launch of each computation costs about as much as the fused optimizer update saves, so
-    the MLP of the benchmark ran at 99k examples/s with one step per computation and 109k with 3
-    to 5 (benchmarks/README.md). The steps are the same `train_step`s, in the same order.
+    `jit_compile` runs the steps with XLA, `jit_steps` of them in one XLA computation: the launch
+    of each computation costs about as much as the fused optimizer update saves. The steps are
+    the same `train_step`s, in the same order. The measurements behind both choices are in
+    benchmarks/README.md.
     """
 
     def __init__(
