@@ -70,25 +70,30 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
 
 def use_model(config, name: str, **args) -> None:
     """Sets config.model.name and config.model.args: the builder's defaults, then `args`."""
-    from trainer.models import default_model_args  # Imports Keras: only when configs load.
+    from trainer.models import default_model_args, model_argument_names  # Imports Keras.
 
     config.model.name = name
-    config.model.args = _section(default_model_args(name), args, "config.model.args", name)
+    config.model.args = _section(
+        default_model_args(name), model_argument_names(name), args, "config.model.args", name
+    )
 
 
 def use_data(config, name: str, **args) -> None:
     """Sets config.data.source and config.data.args: the source's defaults, then `args`."""
-    from trainer.data import default_source_args
+    from trainer.data import default_source_args, source_argument_names
 
     config.data.source = name
-    config.data.args = _section(default_source_args(name), args, "config.data.args", name)
+    config.data.args = _section(
+        default_source_args(name), source_argument_names(name), args, "config.data.args", name
+    )
 
 
-def _section(defaults: dict, args: dict, field: str, name: str) -> ml_collections.ConfigDict:
-    unknown = sorted(set(args) - set(defaults))
+def _section(defaults: dict, names, args: dict, field: str, name: str):
+    """The defaults, then `args`. An argument without a default is given here (e.g.
+    `base.get_config(...)` then `base.use_data(config, "my.data:load", path=...)`)."""
+    unknown = sorted(set(args) - set(names))
     if unknown:
         raise ValueError(
-            f"{field} for {name!r}: unknown argument(s) {unknown}; its arguments with defaults "
-            f"are {sorted(defaults)} (arguments without a default are set as fields)."
+            f"{field} for {name!r}: unknown argument(s) {unknown}; it takes {list(names)}."
         )
     return ml_collections.ConfigDict({**defaults, **args})

@@ -28,9 +28,14 @@ def resolve(name: str, registry: dict[str, Callable], *, field: str) -> Callable
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
+        missing = getattr(e, "name", None) or ""
+        if isinstance(e, ModuleNotFoundError) and module_name.startswith(missing):
+            advice = "Run from the directory that holds it, or add that directory to PYTHONPATH."
+        else:  # The module exists but failed to import: its own error is the cause.
+            advice = "Its own import failed: fix that import, or install what it needs."
         raise HarnessError(
-            f"{field}={name!r}: cannot import module {module_name!r} ({first_line(e)}). Run from "
-            "the directory that holds it, or add that directory to PYTHONPATH."
+            f"{field}={name!r}: cannot import module {module_name!r} "
+            f"({type(e).__name__}: {first_line(e)}). {advice}"
         ) from e
     target = module
     for part in attribute.split("."):
@@ -49,6 +54,12 @@ def signature_of(target: Callable) -> inspect.Signature:
         return inspect.signature(target)
     except (TypeError, ValueError) as e:  # Some builtins and C extensions have none.
         raise HarnessError(f"Cannot read the signature of {_label(target)}: {e}") from e
+
+
+def argument_names(target: Callable, *, provided: Iterable[str] = ()) -> list[str]:
+    """Every keyword argument of `target` the config may set."""
+    skip = set(provided)
+    return [p.name for p in _parameters(target) if p.name not in skip]
 
 
 def default_args(target: Callable, *, provided: Iterable[str] = ()) -> dict:

@@ -1,4 +1,4 @@
-"""Evaluates the validation split during training (the final evaluation is the run's own)."""
+"""Evaluates the validation split during training; the run reuses it at the last step."""
 
 from trainer.actions import RunState
 
@@ -8,5 +8,4 @@ class Evaluate:
         self._evaluate = evaluate  # split -> {metric: value}, written to TensorBoard and logged.
 
     def __call__(self, state: RunState) -> None:
-        if state.step < state.total_steps:  # The run evaluates the last step itself.
-            state.set_validation(self._evaluate("validation"))
+        state.set_validation(self._evaluate("validation"))

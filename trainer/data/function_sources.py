@@ -45,6 +45,13 @@ class DatasetFunctionSource(DataSource):
                 "examples."
             )
         check_structure(dataset.element_spec, self._name, split)
+        label = dataset.element_spec[1]
+        if self.num_classes is None and getattr(label, "dtype", tf.float32).is_integer:
+            raise HarnessError(
+                f"Data function {self._name!r} gives integer labels, but a dataset function "
+                "cannot say how many classes there are: set config.data.num_classes (or give "
+                "float labels for a regression target)."
+            )
         return dataset
 
 
@@ -107,8 +114,9 @@ def _checked_arrays(splits, name: str) -> dict:
 def _classes_in(splits) -> int | None:
     """Integer labels are classes 0..max; float labels are a regression target (None)."""
     labels = [labels for _, labels in splits.values()]
-    if not all(np.issubdtype(array.dtype, np.integer) for array in labels):
-        return None
+    one_per_example = all(a.ndim == 1 or (a.ndim == 2 and a.shape[1] == 1) for a in labels)
+    if not one_per_example or not all(np.issubdtype(a.dtype, np.integer) for a in labels):
+        return None  # Float targets, or one-hot labels: set config.data.num_classes for those.
     return int(max(int(array.max()) for array in labels)) + 1
 
 

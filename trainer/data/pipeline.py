@@ -46,7 +46,9 @@ def make_dataset_fn(
         if cache == "memory":
             return dataset.cache()
         if cache:  # A file prefix (local or gs://), one cache per split and input pipeline.
-            return dataset.cache(f"{cache}-{split}-{input_context.input_pipeline_id}")
+            # An evaluation cache holds the whole split: its own name, never a training shard's.
+            whole = "" if training else "-whole"
+            return dataset.cache(f"{cache}-{split}{whole}-{input_context.input_pipeline_id}")
         return dataset
 
     def dataset_fn(input_context: tf.distribute.InputContext) -> tf.data.Dataset:
@@ -80,10 +82,15 @@ def _evaluation_batches(source, split, input_context, batch_size, max_steps, cac
     # Every pipeline reads the whole split in one order, even from a source that could shard
     # itself by file: only then can the pipelines agree on the plan and on which example falls
     # into which batch. The cost is that each worker reads the whole evaluation split.
-    examples = cached(source.examples(split, tf.distribute.InputContext()), input_context)
+    examples = source.examples(split, tf.distribute.InputContext())
+    # Every pipeline must see the same order: no parallel map may reorder it.
+    options = tf.data.Options()
+    options.deterministic = True
+    examples = examples.with_options(options)
     replicas = input_context.num_replicas_in_sync
-    if max_steps > 0:
+    if max_steps > 0:  # Before the cache, so that the cache holds all it reads.
         examples = examples.take(max_steps * replicas * batch_size)
+    examples = cached(examples, input_context)
     num_examples = int(examples.cardinality())
     if num_examples == tf.data.INFINITE_CARDINALITY:
         raise HarnessError(

@@ -40,6 +40,10 @@ def default_source_args(name: str) -> dict:
     return plugins.default_args(source_factory(name), provided=PROVIDED)
 
 
+def source_argument_names(name: str) -> list[str]:
+    return plugins.argument_names(source_factory(name), provided=PROVIDED)
+
+
 def create_source(data_config, *, seed: int = 0) -> DataSource:
     """The source named by `data_config.source`, built from `data_config.args`."""
     name = data_config.source

@@ -43,6 +43,10 @@ def default_model_args(name: str) -> dict:
     return plugins.default_args(model_builder(name), provided=FROM_DATA)
 
 
+def model_argument_names(name: str) -> list[str]:
+    return plugins.argument_names(model_builder(name), provided=FROM_DATA)
+
+
 def build_model(
     model_config, *, input_shape, num_classes, read_train_features: Callable | None = None
 ) -> keras.Model:
