@@ -94,7 +94,7 @@ def test_a_file_cache_is_written_and_read_back(tmp_path):
         _source(), "test", global_batch_size=16, training=False, seed=0, cache=prefix
     )
     first = [b[0].tobytes() for b in fn(tf.distribute.InputContext()).as_numpy_iterator()]
-    assert any(name.startswith("cache-test-0") for name in os.listdir(tmp_path))
+    assert any(name.startswith("cache-test-whole-0") for name in os.listdir(tmp_path))
     again = [b[0].tobytes() for b in fn(tf.distribute.InputContext()).as_numpy_iterator()]
     assert first == again and len(first) == 4
 
