@@ -8,7 +8,7 @@ A model with several outputs gets the loss and the metrics on each output, weigh
 import tensorflow as tf
 
 from trainer.data import DataSource
-from trainer.errors import HarnessError
+from trainer.errors import HarnessError, first_line
 from trainer.keras_api import create_all_variables, keras
 from trainer.models import build_model
 from trainer.models.transfer import freeze, load_matching_weights, read_pretrained_weights
@@ -40,7 +40,7 @@ def build_compiled_model(config, strategy: tf.distribute.Strategy, source: DataS
                 f"Model {config.model.name!r} does not fit the data of source "
                 f"{config.data.source!r} (features {input_shape}, labels "
                 f"{tf.nest.map_structure(lambda a: tuple(a.shape[1:]), labels)}): "
-                f"{str(e).strip().splitlines()[0][:300]}"
+                f"{first_line(e, 300)}"
             ) from e
     _warn_if_outputs_not_float32(model)
     return model
@@ -156,7 +156,7 @@ def _by_name(getter, identifier, field: str, shown=None):
     except (ValueError, TypeError) as e:
         raise HarnessError(
             f"{field}={shown if shown is not None else identifier!r} is not a Keras name "
-            f"({str(e).strip().splitlines()[0][:120]}). Use a name Keras knows, "
+            f"({first_line(e, 120)}). Use a name Keras knows, "
             "such as 'adam', 'mse' or 'accuracy'."
         ) from e
 

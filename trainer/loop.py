@@ -120,7 +120,6 @@ class HostLoop:
         self._model.reset_metrics()
         return results
 
-
     def any_worker(self, flag: bool) -> bool:
         """True on every worker if `flag` is True on any (a collective under several workers);
         call it at the same point on every worker."""
@@ -142,4 +141,3 @@ def scalar_results(model: keras.Model) -> dict[str, float]:
         if value.shape.rank == 0:
             results[name] = float(value.numpy())
     return results
-

@@ -29,7 +29,8 @@ def resolve(name: str, registry: dict[str, Callable], *, field: str) -> Callable
         module = importlib.import_module(module_name)
     except ImportError as e:
         missing = getattr(e, "name", None) or ""
-        if isinstance(e, ModuleNotFoundError) and module_name.startswith(missing):
+        is_path = missing and (module_name + ".").startswith(missing + ".")  # It or a parent.
+        if isinstance(e, ModuleNotFoundError) and is_path:
             advice = "Run from the directory that holds it, or add that directory to PYTHONPATH."
         else:  # The module exists but failed to import: its own error is the cause.
             advice = "Its own import failed: fix that import, or install what it needs."

@@ -95,4 +95,3 @@ class Progress:
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self._started
-

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from trainer.data.sources import DataSource
-from trainer.errors import HarnessError
+from trainer.errors import HarnessError, first_line
 
 SPEC_FILE = "spec.json"
 
@@ -63,11 +63,11 @@ class TfRecordSource(DataSource):
         seed: int = 0,
     ):
         """Args:
-          dir: a directory written by `python -m trainer.prepare`.
-          spec: feature spec file or inline JSON ('' = DIR/spec.json).
-          train_pattern, validation_pattern, test_pattern: file patterns ('' = the shards that
-            spec.json lists).
-          cycle_length: shard files read in parallel per input pipeline.
+        dir: a directory written by `python -m trainer.prepare`.
+        spec: feature spec file or inline JSON ('' = DIR/spec.json).
+        train_pattern, validation_pattern, test_pattern: file patterns ('' = the shards that
+          spec.json lists).
+        cycle_length: shard files read in parallel per input pipeline.
         """
         if not (dir or (spec and train_pattern)):
             raise HarnessError(
@@ -101,8 +101,7 @@ class TfRecordSource(DataSource):
             files = sorted(tf.io.gfile.glob(self._patterns[split]))
             if not files:
                 raise HarnessError(
-                    f"config.data.args.{split}_pattern="
-                    f"{self._patterns[split]!r} matches no files."
+                    f"config.data.args.{split}_pattern={self._patterns[split]!r} matches no files."
                 )
             return files
         described = self._spec.get("splits", {})
@@ -161,8 +160,7 @@ class TfRecordSource(DataSource):
             raw = tf.io.parse_single_example(record, description)
         except tf.errors.InvalidArgumentError as e:
             raise HarnessError(
-                f"Records in {path} do not match {SPEC_FILE}: "
-                f"{str(e).strip().splitlines()[0][:200]}"
+                f"Records in {path} do not match {SPEC_FILE}: {first_line(e, 200)}"
             ) from e
         parsed = {}
         for name, spec in self._features.items():
@@ -173,7 +171,7 @@ class TfRecordSource(DataSource):
                 raise HarnessError(
                     f"Records in {path} do not match {SPEC_FILE} at feature {name!r} "
                     f"(dtype {spec['dtype']}, shape {spec['shape']}): "
-                    f"{str(e).strip().splitlines()[0][:160]}"
+                    f"{first_line(e, 160)}"
                 ) from e
         label = parsed.pop(self._label)
         features = next(iter(parsed.values())) if len(parsed) == 1 else parsed

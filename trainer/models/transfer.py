@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from trainer.errors import HarnessError
+from trainer.errors import HarnessError, first_line
 from trainer.export import load_keras_model
 from trainer.keras_api import keras
 
@@ -29,8 +29,7 @@ def read_pretrained_weights(path: str) -> dict[str, list[np.ndarray]]:
         pretrained = load_keras_model(path)
     except (ValueError, OSError, TypeError) as e:
         raise HarnessError(
-            f"config.model.init_from={path!r} is not a Keras model file: "
-            f"{str(e).strip().splitlines()[0][:200]}"
+            f"config.model.init_from={path!r} is not a Keras model file: {first_line(e, 200)}"
         ) from e
     return {layer.name: layer.get_weights() for layer in _with_weights(pretrained)}
 
