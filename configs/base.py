@@ -36,19 +36,68 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.train.global_batch_size = 128  # Across all replicas; must divide by their number.
     config.train.steps = 2000  # Total optimizer steps; a resumed run stops at exactly this.
     config.train.steps_per_loop = 100  # Steps inside one tf.function call between host work.
+    config.train.accumulation_steps = 1  # Micro-batches per optimizer step (gradient accumulation).
     config.train.optimizer = "adam"  # Any Keras optimizer name.
-    config.train.learning_rate = 1e-3  # The optimizer's learning rate.
+    config.train.optimizer_args = ml_collections.ConfigDict()  # Its other arguments: momentum, ...
+    config.train.learning_rate = 1e-3  # The peak learning rate; config.schedule shapes it.
+    config.train.weight_decay = 0.0  # Decoupled weight decay (0: off).
+    config.train.weight_decay_exclude = ()  # Regexes of variable paths without it ('bias', ...).
+    config.train.clipnorm = 0.0  # Clip each gradient to this norm (0: off).
+    config.train.global_clipnorm = 0.0  # Clip all gradients together to this norm (0: off).
+    config.train.clipvalue = 0.0  # Clip each gradient element to +-this (0: off).
+    config.train.ema_momentum = 0.0  # Average the weights with this momentum, e.g. 0.999 (0: off).
     config.train.loss = "sparse_categorical_crossentropy"  # Any Keras loss name.
+    config.train.loss_args = ml_collections.ConfigDict()  # Its arguments: from_logits, ...
+    config.train.label_smoothing = 0.0  # Smooth class labels (integer or one-hot) by this.
+    config.train.class_weights = ()  # A weight per class for the training loss (): all 1.
     config.train.metrics = ("accuracy",)  # Keras metric names, reported under train/ and eval/.
     config.train.loss_weights = ml_collections.ConfigDict()  # {output: weight}; missing ones: 1.
     config.train.jit_compile = False  # XLA-compile the train step (real GPUs/TPUs, one CPU).
     config.train.jit_steps = 4  # With jit_compile: train steps per XLA computation.
+
+    # The learning rate over the steps: config.train.learning_rate shaped by a decay after a
+    # linear warmup. Decays start when the warmup ends; piecewise boundaries are absolute steps.
+    config.schedule = ml_collections.ConfigDict()
+    config.schedule.name = "constant"  # constant|cosine|linear|polynomial|exponential|piecewise.
+    config.schedule.warmup_steps = 0  # Steps of linear warmup up to train.learning_rate.
+    config.schedule.warmup_start = 0.0  # The warmup's first rate, as a fraction of the peak.
+    config.schedule.decay_steps = 0  # cosine|linear|polynomial|exponential: 0: to the last step.
+    config.schedule.end_fraction = 0.0  # cosine|linear|polynomial: the last rate / the peak.
+    config.schedule.power = 1.0  # polynomial: the power of the decay.
+    config.schedule.decay_rate = 0.5  # exponential: the factor per decay_steps.
+    config.schedule.staircase = False  # exponential: decay in whole multiples of decay_steps.
+    config.schedule.boundaries = ()  # piecewise: the steps at which the rate changes.
+    config.schedule.multipliers = ()  # piecewise: len(boundaries) + 1 factors of the peak.
 
     config.eval = ml_collections.ConfigDict()
     config.eval.every_steps = 500  # Evaluate on the validation split this often (0: at the end).
     config.eval.global_batch_size = 256  # Across all replicas; the last batch may be partial.
     config.eval.steps = 0  # Batches per evaluation (0: the whole split).
     config.eval.evaluator_timeout_s = 3600  # An evaluator task's wait for a new checkpoint.
+
+    # Actions on the validation metrics (evaluated every eval.every_steps). `monitor` names a
+    # metric the model reports ('loss', 'accuracy', 'output_1_loss', ...); '' is off. `mode`:
+    # min, max, or auto (max for accuracy-like names, else min).
+    config.early_stopping = ml_collections.ConfigDict()
+    config.early_stopping.monitor = ""  # Stop when this validation metric stops improving.
+    config.early_stopping.mode = "auto"  # min | max | auto.
+    config.early_stopping.patience = 5  # Evaluations without improvement before stopping.
+    config.early_stopping.min_delta = 0.0  # A smaller change is no improvement.
+
+    config.reduce_on_plateau = ml_collections.ConfigDict()
+    config.reduce_on_plateau.monitor = ""  # Scale the learning rate down on a plateau of this.
+    config.reduce_on_plateau.mode = "auto"  # min | max | auto.
+    config.reduce_on_plateau.patience = 3  # Evaluations without improvement before scaling.
+    config.reduce_on_plateau.min_delta = 0.0  # A smaller change is no improvement.
+    config.reduce_on_plateau.factor = 0.5  # The scale applied at each plateau.
+    config.reduce_on_plateau.min_scale = 1e-3  # The learning rate never goes below this x peak.
+
+    # On a NaN or infinite training loss, or one above loss_upper_bound: roll back to the last
+    # checkpoint and go on, at most max_rollbacks times; then fail (Orbit's RecoveryAction).
+    config.recovery = ml_collections.ConfigDict()
+    config.recovery.max_rollbacks = 0  # 0: fail at once, saving nothing.
+    config.recovery.loss_upper_bound = 0.0  # A loss above this diverged too (0: only NaN/inf).
+    config.recovery.learning_rate_factor = 1.0  # Scale the learning rate at each rollback.
 
     config.checkpoint = ml_collections.ConfigDict()
     config.checkpoint.every_steps = 500  # Save this often, and always at the end.
@@ -57,6 +106,8 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.export = ml_collections.ConfigDict()
     config.export.keras = True  # Save WORKDIR/export/model.keras at the end.
     config.export.saved_model = True  # Export WORKDIR/export/saved_model (`serve` endpoint).
+    config.export.best_metric = ""  # Keep WORKDIR/export/best/ at this validation metric's best.
+    config.export.best_mode = "auto"  # min | max | auto.
 
     # More actions after each host loop, by name: {"name": {"action": "package.module:callable",
     # "every_steps": N (0: every host loop), ...its keyword arguments}} (README: actions).
@@ -86,6 +137,20 @@ def use_data(config, name: str, **args) -> None:
     config.data.args = _section(
         default_source_args(name), source_argument_names(name), args, "config.data.args", name
     )
+
+
+def use_optimizer(config, name: str, **args) -> None:
+    """Sets config.train.optimizer and its other arguments (`momentum=0.9, nesterov=True`);
+    the harness checks them against the Keras optimizer's signature."""
+    config.train.optimizer = name
+    config.train.optimizer_args = ml_collections.ConfigDict(args)
+
+
+def use_loss(config, name: str, **args) -> None:
+    """Sets config.train.loss and its arguments (`from_logits=True`), checked against the
+    Keras loss class's signature."""
+    config.train.loss = name
+    config.train.loss_args = ml_collections.ConfigDict(args)
 
 
 def _section(defaults: dict, names, args: dict, field: str, name: str):

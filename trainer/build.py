@@ -10,12 +10,17 @@ import tensorflow as tf
 from trainer.data import DataSource
 from trainer.errors import HarnessError, first_line
 from trainer.keras_api import create_all_variables, keras
+from trainer.losses import build_loss
 from trainer.models import build_model
 from trainer.models.transfer import freeze, load_matching_weights, read_pretrained_weights
+from trainer.optimizers import build_optimizer, exclude_weight_decay
 
 
-def build_compiled_model(config, strategy: tf.distribute.Strategy, source: DataSource):
-    """The configured model, compiled, with every variable created, under `strategy`."""
+def build_compiled_model(
+    config, strategy: tf.distribute.Strategy, source: DataSource, *, learning_rate_scale=1.0
+):
+    """The configured model, compiled, with every variable created, under `strategy`.
+    `learning_rate_scale` (a variable) multiplies the schedule (trainer/schedules.py)."""
     sample = source.sample_batch()
     features, labels = sample[0], sample[1]
     input_shape = tf.nest.map_structure(lambda array: tuple(array.shape[1:]), features)
@@ -31,7 +36,10 @@ def build_compiled_model(config, strategy: tf.distribute.Strategy, source: DataS
         if pretrained is not None:
             load_matching_weights(model, pretrained, source=config.model.init_from)
         freeze(model, config.model.freeze, pretrained=pretrained is not None)
-        model.compile(optimizer=_optimizer(config.train), **_losses_and_metrics(model, config))
+        model.compile(
+            optimizer=build_optimizer(config, learning_rate_scale=learning_rate_scale),
+            **_losses_and_metrics(model, config),
+        )
         _check_labels(model, labels)
         try:
             create_all_variables(model, sample)
@@ -42,6 +50,11 @@ def build_compiled_model(config, strategy: tf.distribute.Strategy, source: DataS
                 f"{tf.nest.map_structure(lambda a: tuple(a.shape[1:]), labels)}): "
                 f"{first_line(e, 300)}"
             ) from e
+        excluded = exclude_weight_decay(model, config.train)
+    if excluded:
+        from absl import logging
+
+        logging.info("No weight decay for %d variable(s): %s", len(excluded), excluded)
     _warn_if_outputs_not_float32(model)
     return model
 
@@ -89,7 +102,9 @@ def _shape(value) -> tuple:
 
 def _losses_and_metrics(model: keras.Model, config) -> dict:
     train = config.train
-    loss = _checked_name(keras.losses.get, train.loss, "config.train.loss")
+    loss = build_loss(train)
+    if isinstance(loss, str):
+        loss = _checked_name(keras.losses.get, loss, "config.train.loss")
     metrics = [_checked_name(keras.metrics.get, m, "config.train.metrics") for m in train.metrics]
     weights = train.loss_weights.to_dict()
     outputs = _output_names(model)
@@ -129,16 +144,6 @@ def _check_labels(model: keras.Model, labels) -> None:
         )
 
 
-def _optimizer(train_config):
-    identifier = {
-        "class_name": train_config.optimizer,
-        "config": {"learning_rate": train_config.learning_rate},
-    }
-    return _by_name(
-        keras.optimizers.get, identifier, "config.train.optimizer", shown=train_config.optimizer
-    )
-
-
 # Names that compile() resolves by the loss ("accuracy" -> sparse categorical accuracy, ...).
 _COMPILE_ALIASES = ("accuracy", "acc", "crossentropy", "ce")
 
@@ -150,12 +155,12 @@ def _checked_name(getter, name: str, field: str) -> str:
     return name
 
 
-def _by_name(getter, identifier, field: str, shown=None):
+def _by_name(getter, identifier, field: str):
     try:
         return getter(identifier)
     except (ValueError, TypeError) as e:
         raise HarnessError(
-            f"{field}={shown if shown is not None else identifier!r} is not a Keras name "
+            f"{field}={identifier!r} is not a Keras name "
             f"({first_line(e, 120)}). Use a name Keras knows, "
             "such as 'adam', 'mse' or 'accuracy'."
         ) from e

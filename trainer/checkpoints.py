@@ -9,15 +9,23 @@ import tensorflow as tf
 from absl import logging
 
 from trainer.errors import HarnessError, first_line
-from trainer.keras_api import constant_learning_rate, keras
+from trainer.keras_api import keras
 from trainer.workdir import CHECKPOINTS, Workdir
 
 
 class Checkpointer:
-    def __init__(self, *, workdir: Workdir, model: keras.Model, max_to_keep: int):
+    """Saves and restores the model, the optimizer (its step, slots and weight averages) and
+    the recipe's TrainingState (learning-rate scale, early-stopping progress)."""
+
+    def __init__(
+        self, *, workdir: Workdir, model: keras.Model, max_to_keep: int, training_state=None
+    ):
         self._workdir = workdir
         self._step = model.optimizer.iterations
-        self._checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer)
+        tracked = {"model": model, "optimizer": model.optimizer}
+        if training_state is not None:
+            tracked["training_state"] = training_state
+        self._checkpoint = tf.train.Checkpoint(**tracked)
         self._manager = tf.train.CheckpointManager(
             self._checkpoint,
             directory=workdir.write_path(CHECKPOINTS),
@@ -33,7 +41,6 @@ class Checkpointer:
             )
         )
         self.last_saved_step: int | None = None
-        self._configured_lr = constant_learning_rate(model.optimizer)
 
     @property
     def directory(self) -> str:
@@ -53,7 +60,6 @@ class Checkpointer:
             ) from e
         step = int(self._step.numpy())
         self.last_saved_step = step
-        _keep_configured_learning_rate(self._checkpoint.optimizer, self._configured_lr)
         logging.info("Restored %s: resuming at step %d.", latest, step)
         return step
 
@@ -68,15 +74,3 @@ class Checkpointer:
         self.last_saved_step = step
         if self._workdir.is_chief:
             logging.info("Saved checkpoint %s.", path)
-
-
-def _keep_configured_learning_rate(optimizer, configured):
-    """The checkpoint holds the old learning rate; the config of this run wins."""
-    restored = constant_learning_rate(optimizer)
-    if configured is not None and restored is not None and restored != configured:
-        logging.info(
-            "Learning rate %g from the config replaces %g from the checkpoint.",
-            configured,
-            restored,
-        )
-        optimizer.learning_rate = configured

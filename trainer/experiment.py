@@ -11,12 +11,15 @@ import dataclasses
 import tensorflow as tf
 
 from strategies import resolve_precision
+from trainer.accumulation import GradientAccumulator
 from trainer.build import build_compiled_model
 from trainer.checkpoints import Checkpointer
 from trainer.data import DataSource, create_source, make_dataset_fn
+from trainer.ema import AveragedWeights
 from trainer.errors import HarnessError
 from trainer.keras_api import keras
 from trainer.loop import HostLoop
+from trainer.training_state import TrainingState
 from trainer.workdir import Workdir
 
 
@@ -29,6 +32,8 @@ class Experiment:
     model: keras.Model
     checkpointer: Checkpointer
     loop: HostLoop
+    training_state: TrainingState
+    averaged_weights: AveragedWeights
     _evaluation_datasets: dict = dataclasses.field(default_factory=dict)
 
     def step(self) -> int:
@@ -44,19 +49,28 @@ class Experiment:
 
     def evaluate(self, split: str) -> dict[str, float]:
         """Loss and metrics over the whole `split` (or `eval.steps` batches), exact under any
-        number of replicas. One distributed dataset per split for the whole run: each
-        evaluation iterates it anew, without retracing the loop or refilling its cache."""
+        number of replicas, with the averaged weights under EMA. One distributed dataset per
+        split for the whole run: each evaluation iterates it anew, without retracing the loop
+        or refilling its cache."""
         if split not in self._evaluation_datasets:
             self._evaluation_datasets[split] = self._distribute(split, seed=self.config.seed)
-        return self.loop.evaluate(self._evaluation_datasets[split])
+        with self.averaged_weights.swapped_in():
+            return self.loop.evaluate(self._evaluation_datasets[split])
 
     def _distribute(self, split: str, *, seed: int):
         config, training = self.config, split == "train"
+        # With gradient accumulation a training batch is one micro-batch of the step's batch.
+        batch = (
+            config.train.global_batch_size // config.train.accumulation_steps
+            if training
+            else config.eval.global_batch_size
+        )
         dataset_fn = make_dataset_fn(
             self.source,
             split,
-            global_batch_size=(config.train if training else config.eval).global_batch_size,
+            global_batch_size=batch,
             training=training,
+            class_weights=tuple(config.train.class_weights) if training else (),
             seed=seed,
             shuffle_buffer=config.data.shuffle_buffer,
             cache=config.data.cache,
@@ -80,7 +94,16 @@ def build_experiment(
     keras.utils.set_random_seed(config.seed)
 
     source = create_source(config.data, seed=config.seed)
-    model = build_compiled_model(config, strategy, source)
+    _check_class_weights(config.train.class_weights, source)
+    with strategy.scope():
+        training_state = TrainingState()
+    model = build_compiled_model(
+        config, strategy, source, learning_rate_scale=training_state.learning_rate_scale
+    )
+    accumulator = None
+    if config.train.accumulation_steps > 1:
+        with strategy.scope():
+            accumulator = GradientAccumulator(model, config.train.accumulation_steps)
     return Experiment(
         config=config,
         strategy=strategy,
@@ -88,14 +111,20 @@ def build_experiment(
         source=source,
         model=model,
         checkpointer=Checkpointer(
-            workdir=workdir, model=model, max_to_keep=config.checkpoint.max_to_keep
+            workdir=workdir,
+            model=model,
+            training_state=training_state,
+            max_to_keep=config.checkpoint.max_to_keep,
         ),
         loop=HostLoop(
             strategy=strategy,
             model=model,
             jit_compile=jit_compile,
             jit_steps=config.train.jit_steps,
+            accumulator=accumulator,
         ),
+        training_state=training_state,
+        averaged_weights=AveragedWeights(model, strategy),
     )
 
 
@@ -109,6 +138,14 @@ def check_config(config, replicas: int) -> None:
                 f"use a positive multiple of {replicas}, "
                 f"such as {max(batch - batch % replicas, replicas)}."
             )
+    accumulation, batch = config.train.accumulation_steps, config.train.global_batch_size
+    if accumulation < 1 or batch % (replicas * accumulation):
+        raise HarnessError(
+            f"config.train.accumulation_steps={accumulation} must be at least 1 and divide the "
+            f"per-replica batch ({batch} / {replicas} replicas = {batch // replicas}) into equal "
+            f"micro-batches: use a divisor of {batch // replicas}, or make "
+            "config.train.global_batch_size a multiple of replicas x accumulation_steps."
+        )
     at_least_one = (
         "train.steps",
         "train.steps_per_loop",
@@ -122,6 +159,22 @@ def check_config(config, replicas: int) -> None:
         if value < least:
             meaning = "at least 1" if least else "0 (off, or all) or positive"
             raise HarnessError(f"config.{field}={value} must be {meaning}.")
+
+
+def _check_class_weights(class_weights, source: DataSource) -> None:
+    if not class_weights:
+        return
+    classes = source.num_classes
+    if not classes:
+        raise HarnessError(
+            "config.train.class_weights are for classification; the data source has no classes "
+            "(set config.data.num_classes if its labels are classes)."
+        )
+    if len(class_weights) != classes or min(class_weights) < 0:
+        raise HarnessError(
+            f"config.train.class_weights has {len(class_weights)} weight(s); give one "
+            f"non-negative weight per class, {classes} in all, in class order."
+        )
 
 
 def _check_jit_devices(jit_compile: bool, strategy) -> None:

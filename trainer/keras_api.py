@@ -9,7 +9,7 @@ tests/test_keras_api.py fails loudly if a Keras upgrade changes it.
 
 import keras
 
-__all__ = ["keras", "constant_learning_rate", "create_all_variables"]
+__all__ = ["keras", "create_all_variables", "exclude_from_weight_decay", "moving_averages"]
 
 
 def create_all_variables(model: keras.Model, sample_batch) -> None:
@@ -40,12 +40,29 @@ def create_all_variables(model: keras.Model, sample_batch) -> None:
         )
 
 
-def constant_learning_rate(optimizer) -> float | None:
-    """The optimizer's learning rate when it is a constant (a variable), None under a schedule.
+def exclude_from_weight_decay(optimizer, variables) -> None:
+    """Keeps `variables` out of the optimizer's weight decay.
 
-    Reads Keras's private `_learning_rate`: the public `learning_rate` evaluates a schedule.
+    Keras matches its `var_names` patterns against a variable's short name ('kernel'), so the
+    harness passes the variables it matched by path. Keras documents the call as valid before
+    the optimizer is built, but its check of that is inert and the exclusion is read at each
+    step; the harness calls it after the eager build. tests/test_keras_api.py checks that an
+    excluded variable does not decay.
     """
-    variable = getattr(optimizer, "_learning_rate", None)
-    if isinstance(variable, keras.Variable) or hasattr(variable, "assign"):
-        return float(variable.numpy())
-    return None
+    optimizer.exclude_from_weight_decay(var_list=list(variables))
+
+
+def moving_averages(model: keras.Model) -> list | None:
+    """The optimizer's exponential moving averages of `model.trainable_variables` (its
+    `use_ema`), in the same order; None without EMA. Reads Keras's private
+    `_model_variables_moving_average`."""
+    optimizer = getattr(model.optimizer, "inner_optimizer", model.optimizer)
+    if not getattr(optimizer, "use_ema", False):
+        return None
+    averages = getattr(optimizer, "_model_variables_moving_average", None)
+    if averages is None or len(averages) != len(model.trainable_variables):
+        raise RuntimeError(
+            f"Keras {keras.__version__} keeps its weight averages elsewhere: update "
+            "trainer/keras_api.py (moving_averages) for this Keras version."
+        )
+    return list(averages)

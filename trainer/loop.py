@@ -6,9 +6,12 @@ step, so a model that overrides `train_step` keeps working. Metrics are read out
 `get_metrics_result()`, already aggregated across replicas and workers.
 """
 
+import contextlib
+
 import tensorflow as tf
 
 from strategies.precision import device_type, mirrors_variables
+from trainer.accumulation import GradientAccumulator
 from trainer.keras_api import keras
 
 
@@ -26,6 +29,9 @@ class HostLoop:
     of each computation costs about as much as the fused optimizer update saves. The steps are
     the same `train_step`s, in the same order. The measurements behind both choices are in
     benchmarks/README.md.
+
+    With an `accumulator` (trainer/accumulation.py) each optimizer step takes its N
+    micro-batches; `steps` always counts optimizer steps.
     """
 
     def __init__(
@@ -36,13 +42,15 @@ class HostLoop:
         jit_compile: bool,
         jit_steps: int = 1,
         fetch_ahead: bool | None = None,
+        accumulator: GradientAccumulator | None = None,
     ):
         if fetch_ahead is None:
             fetch_ahead = fetches_ahead(strategy, jit_compile)
         if fetch_ahead and jit_compile:
             raise ValueError("fetch_ahead is for loops without XLA (see fetches_ahead).")
         self._model = model
-        self._group = jit_steps if jit_compile else 1  # Batches per run.
+        micro = accumulator.steps if accumulator else 1  # Batches per optimizer step.
+        self._steps_per_run = jit_steps if jit_compile else 1
 
         # Under a strategy that mirrors variables, strategy.run goes inside the XLA function, as
         # in Keras's fit: on GPUs TensorFlow runs an XLA function given to strategy.run as is,
@@ -52,18 +60,23 @@ class HostLoop:
         # the MLP of the benchmark at the same speed (0.98x).
         run_inside_xla = mirrors_variables(strategy)
 
+        def steps(batches, *, replicated: bool):
+            """One train_step per batch; with accumulation, N batches per optimizer step."""
+            modes = accumulator.modes(len(batches)) if accumulator else [None] * len(batches)
+            for batch, mode in zip(batches, modes, strict=True):
+                with accumulator.mode(mode) if accumulator else contextlib.nullcontext():
+                    if replicated:
+                        strategy.run(model.train_step, args=(batch,))
+                    else:
+                        model.train_step(batch)
+
         @tf.function(jit_compile=True)
         def xla_steps(*batches):
-            for batch in batches:
-                if run_inside_xla:
-                    strategy.run(model.train_step, args=(batch,))
-                else:
-                    model.train_step(batch)
+            steps(batches, replicated=run_inside_xla)
 
         def run(batches):
             if not jit_compile:
-                (batch,) = batches
-                strategy.run(model.train_step, args=(batch,))
+                steps(batches, replicated=True)
             elif run_inside_xla:
                 xla_steps(*batches)
             else:
@@ -73,20 +86,21 @@ class HostLoop:
             return tuple(next(iterator) for _ in range(count))
 
         @tf.function
-        def train_loop(iterator, groups, singles):
-            """`groups` runs of `jit_steps` steps (of 1 without XLA), then `singles` of 1."""
-            if fetch_ahead:  # No XLA: groups of one, groups >= 1, singles == 0.
-                batch = next(iterator)
-                for _ in tf.range(groups - 1):
-                    following = next(iterator)
-                    run((batch,))
-                    batch = following
-                run((batch,))
+        def train_loop(iterator, runs, singles):
+            """`runs` runs of `jit_steps` optimizer steps (of 1 without XLA), then `singles`
+            runs of 1; each optimizer step takes `micro` batches."""
+            if fetch_ahead:  # No XLA: runs of one step, runs >= 1, singles == 0.
+                batches = fetch(iterator, micro)
+                for _ in tf.range(runs - 1):
+                    following = fetch(iterator, micro)
+                    run(batches)
+                    batches = following
+                run(batches)
                 return
-            for _ in tf.range(groups):
-                run(fetch(iterator, self._group))
+            for _ in tf.range(runs):
+                run(fetch(iterator, self._steps_per_run * micro))
             for _ in tf.range(singles):
-                run(fetch(iterator, 1))
+                run(fetch(iterator, micro))
 
         @tf.function
         def eval_loop(dataset):
@@ -108,8 +122,8 @@ class HostLoop:
         """Runs `steps` train steps; returns the mean loss and metrics over them."""
         self._model.reset_metrics()
         if steps > 0:
-            groups, singles = divmod(steps, self._group)
-            self._train_loop(iterator, *(tf.constant(n, dtype=tf.int32) for n in (groups, singles)))
+            runs, singles = divmod(steps, self._steps_per_run)
+            self._train_loop(iterator, *(tf.constant(n, dtype=tf.int32) for n in (runs, singles)))
         return scalar_results(self._model)
 
     def evaluate(self, dataset) -> dict[str, float]:

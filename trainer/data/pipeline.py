@@ -29,6 +29,7 @@ def make_dataset_fn(
     shuffle_buffer: int = 10_000,
     cache: str = "memory",
     max_steps: int = 0,
+    class_weights: tuple[float, ...] = (),
 ) -> Callable[[tf.distribute.InputContext], tf.data.Dataset]:
     """A `dataset_fn` for `strategy.distribute_datasets_from_function`.
 
@@ -38,7 +39,9 @@ def make_dataset_fn(
     every n-th per-replica batch: n pipelines together see the same global batches, in the same
     order, as one. Evaluation datasets pass once over the split in per-replica batches of the
     sizes `eval_batch_sizes` plans, every pipeline keeping every n-th of them; `max_steps` > 0
-    limits an evaluation to that many global batches. The function must run eagerly (as
+    limits an evaluation to that many global batches. `class_weights` (training only) gives
+    each example the weight of its class, as Keras's `fit(class_weight=...)` does. The function
+    must run eagerly (as
     `distribute_datasets_from_function` runs it): it may count the evaluation split.
     """
 
@@ -63,6 +66,8 @@ def make_dataset_fn(
             shuffle_buffer, seed=pipeline_seed, reshuffle_each_iteration=True
         ).repeat()
         dataset = dataset.batch(batch_size, drop_remainder=True)
+        if class_weights:
+            dataset = dataset.map(_weigh_by_class(class_weights), num_parallel_calls=tf.data.AUTOTUNE)
         if not source.shards_itself and input_context.num_input_pipelines > 1:
             dataset = dataset.shard(
                 input_context.num_input_pipelines, input_context.input_pipeline_id
@@ -75,6 +80,19 @@ def make_dataset_fn(
         return dataset.prefetch(tf.data.AUTOTUNE)
 
     return dataset_fn
+
+
+def _weigh_by_class(class_weights):
+    weights = tf.constant(class_weights, tf.float32)
+
+    def weigh(features, labels):
+        if labels.dtype.is_integer:  # Class indices, shape (batch,) or (batch, 1).
+            per_example = tf.gather(weights, tf.reshape(labels, [-1]))
+        else:  # One-hot (or smoothed) rows.
+            per_example = tf.reduce_sum(tf.cast(labels, tf.float32) * weights, axis=-1)
+        return features, labels, per_example
+
+    return weigh
 
 
 def _evaluation_batches(source, split, input_context, batch_size, max_steps, cached):
