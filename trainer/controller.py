@@ -4,7 +4,8 @@ Orbit's `Controller` in small: it knows nothing of models, data or devices. `tra
 that many steps and returns their loss and metrics; each host loop ends at the next multiple of
 any action's interval (so evaluations and checkpoints land on exact steps) or after
 `steps_per_loop` steps. `agree` makes a stop request unanimous across workers, so that every
-worker leaves the loop after the same host loop.
+worker leaves the loop after the same host loop. An action that restores an earlier checkpoint
+(`state.roll_back(step)`) ends that host loop's actions, and training goes on from its step.
 """
 
 import time
@@ -53,6 +54,9 @@ class Controller:
             for scheduled in self._actions:
                 if scheduled.due(state.step):
                     scheduled.action(state)
+                if state.rolled_back_to is not None:  # Later actions would act on old steps.
+                    self._step = state.rolled_back_to
+                    break
             latest_validation = state.latest_validation
             if self._agree(state.stop_reason is not None):
                 state.stop_reason = state.stop_reason or "another worker asked to stop"

@@ -23,13 +23,20 @@ TOLERANCE = 1e-5
 
 
 def export_model(
-    model: keras.Model, workdir: Workdir, *, keras_file: bool, saved_model: bool, check_on=None
+    model: keras.Model,
+    workdir: Workdir,
+    *,
+    keras_file: bool,
+    saved_model: bool,
+    check_on=None,
+    directory: str = EXPORT,
 ):
     """Saves the trained model; returns {format: path} of what the chief wrote, and with
     `check_on` (a batch of features) {"max_abs_diff": {format: difference}} after reloading,
     with the largest difference allowed (TOLERANCE times the outputs' size) as "allowed_diff".
+    `directory` is relative to the workdir.
     """
-    directory = workdir.write_path(EXPORT)
+    relative, directory = directory, workdir.write_path(directory)
     tf.io.gfile.makedirs(directory)
     written = {}
     if keras_file:
@@ -38,13 +45,13 @@ def export_model(
     if saved_model:
         written["saved_model"] = f"{directory}/saved_model"
         model.export(written["saved_model"], verbose=False)
-    workdir.discard_scratch(EXPORT)
+    workdir.discard_scratch(relative)
     if not workdir.is_chief:
         return {}
     for kind, path in written.items():
         logging.info("Exported %s model to %s.", kind, path)
     exported = {
-        kind: workdir.path(EXPORT, path.rsplit("/", 1)[1]) for kind, path in written.items()
+        kind: workdir.path(relative, path.rsplit("/", 1)[1]) for kind, path in written.items()
     }
     if check_on is not None and written:
         exported["max_abs_diff"], exported["allowed_diff"] = check_export(model, written, check_on)

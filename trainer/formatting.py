@@ -6,7 +6,9 @@ import math
 def format_value(value: float) -> str:
     if math.isnan(value) or math.isinf(value):
         return str(value)
-    return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4g}"
+    if value == 0 or 1e-3 <= abs(value) < 1e4:
+        return f"{value:.4f}"
+    return f"{value:.4g}"  # Small learning rates and large counts keep their digits.
 
 
 def format_metrics(results: dict[str, float], separator: str = ", ") -> str:

@@ -16,9 +16,9 @@ from strategies.factory import StrategyChoice
 from trainer.actions import Scheduled
 from trainer.actions.checkpoint import SaveCheckpoint
 from trainer.actions.evaluation import Evaluate
-from trainer.actions.nan_guard import NanGuard
 from trainer.actions.preemption import SaveIfPreempted
 from trainer.actions.progress import Progress
+from trainer.actions.recipes import recipe_actions
 from trainer.actions.summaries import WriteTrainSummaries
 from trainer.actions.user import user_actions
 from trainer.controller import Controller
@@ -26,9 +26,10 @@ from trainer.errors import HarnessError
 from trainer.experiment import Experiment, build_experiment
 from trainer.export import export_model
 from trainer.formatting import format_metrics
+from trainer.loop import scalar_results
 from trainer.preemption import as_peer_lost, create_preemption_handler
 from trainer.summaries import Summaries
-from trainer.workdir import CONFIG_FILE, RESULTS_FILE, SUMMARIES, Workdir
+from trainer.workdir import CONFIG_FILE, EXPORT, RESULTS_FILE, SUMMARIES, Workdir
 
 
 def run_experiment(
@@ -65,7 +66,7 @@ def run_experiment(
 def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, progress: str):
     config, checkpointer = experiment.config, experiment.checkpointer
     # The handler restores the latest checkpoint as it starts; the Checkpointer restores after
-    # it, checking that the checkpoint fits and keeping the configured learning rate.
+    # it, checking that the checkpoint fits this model.
     preemption = create_preemption_handler(choice.strategy, checkpointer)
     start_step = checkpointer.restore_latest()
     if start_step > config.train.steps:
@@ -73,6 +74,8 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
             f"The workdir's checkpoint is at step {start_step}, past "
             f"config.train.steps={config.train.steps}: raise it or use a new --workdir."
         )
+    if config.recovery.max_rollbacks and checkpointer.last_saved_step is None:
+        checkpointer.save()  # The first rollback needs a checkpoint to go back to.
     workdir.write_json(CONFIG_FILE, config.to_dict())
     logging.info(
         "Workdir %s; precision %s; %d replica(s); start at step %d of %d.",
@@ -95,21 +98,47 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
         total_steps=config.train.steps,
         global_batch_size=config.train.global_batch_size,
         mode=progress,
+        learning_rate=experiment.learning_rate,
     )
+
+    def export(directory: str, check_on=None) -> dict:
+        return export_model(
+            experiment.model,
+            workdir,
+            keras_file=config.export.keras,
+            saved_model=config.export.saved_model,
+            check_on=check_on,
+            directory=directory,
+        )
+
+    recipe = recipe_actions(
+        config,
+        experiment=experiment,
+        workdir=workdir,
+        metrics=scalar_results(experiment.model),
+        export=export,
+    )
+    total_steps, stop_reason = config.train.steps, None
+    if recipe.early_stopping and recipe.early_stopping.stopped_before(start_step):
+        stop_reason = f"early stopping, at step {start_step} in an earlier run"
+        logging.info("%s: not training on.", stop_reason.capitalize())
+        total_steps = start_step
     iterator = experiment.train_iterator(start_step)
     controller = Controller(
         train=lambda steps: experiment.loop.train(iterator, steps),
         start_step=start_step,
-        total_steps=config.train.steps,
+        total_steps=total_steps,
         steps_per_loop=config.train.steps_per_loop,
         global_batch_size=config.train.global_batch_size,
-        # In this order: nothing is saved after a NaN; user actions see the validation
-        # results of their step; a checkpoint holds what the actions saw.
+        # In this order: nothing is saved after a divergence; the actions that watch validation
+        # metrics, then user actions, see the validation results of their step; a checkpoint
+        # holds what the actions saw.
         actions=[
-            Scheduled(NanGuard(checkpointer), name="nan_guard"),
+            Scheduled(recipe.recovery, name="recovery"),
             Scheduled(reporter, name="progress"),
             Scheduled(WriteTrainSummaries(summaries, experiment.learning_rate), name="tb"),
             *_every(config.eval.every_steps, Evaluate(evaluate), "evaluation"),
+            *recipe.on_validation(),
             *user_actions(config.actions, workdir=workdir.root, is_chief=workdir.is_chief),
             *_every(config.checkpoint.every_steps, SaveCheckpoint(checkpointer), "checkpoint"),
             *([Scheduled(SaveIfPreempted(preemption), name="preemption")] if preemption else []),
@@ -119,23 +148,19 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
     last = controller.run()
     step = experiment.step()
     if last is not None and last.stop_reason:
-        logging.info("Stopped at step %d of %d: %s", step, config.train.steps, last.stop_reason)
+        stop_reason = last.stop_reason
+        logging.info("Stopped at step %d of %d: %s", step, config.train.steps, stop_reason)
     if checkpointer.last_saved_step != step:
         checkpointer.save()
     latest = last.latest_validation if last else None
     validation = latest[1] if latest and latest[0] == step else evaluate("validation")
     test = evaluate("test")
-    exported = export_model(
-        experiment.model,
-        workdir,
-        keras_file=config.export.keras,
-        saved_model=config.export.saved_model,
-        check_on=experiment.source.sample_batch(batch_size=8)[0],
-    )
+    with experiment.averaged_weights.swapped_in():  # Under EMA, the model serves the average.
+        exported = export(EXPORT, check_on=experiment.source.sample_batch(batch_size=8)[0])
     summaries.close()
     return {
         "step": step,
-        "stop_reason": last.stop_reason if last else None,
+        "stop_reason": stop_reason,
         "strategy": choice.name,
         "strategy_reason": choice.reason,
         "replicas": choice.strategy.num_replicas_in_sync,
@@ -149,6 +174,10 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
         "validation": validation,
         "test": test,
         "export": exported,
+        "ema": experiment.averaged_weights.enabled,
+        "learning_rate": experiment.learning_rate(),
+        "learning_rate_scale": experiment.training_state.scale,
+        **recipe.results(),
     }
 
 

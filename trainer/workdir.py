@@ -16,6 +16,7 @@ from trainer.errors import HarnessError, first_line
 # The workdir's layout, named once.
 CHECKPOINTS = "checkpoints"  # tf.train.CheckpointManager's directory.
 EXPORT = "export"  # model.keras and saved_model/.
+BEST_EXPORT = "export/best"  # The same at the best validation metric, with best.json.
 EVALUATOR = "evaluator"  # Written by an evaluator task only.
 SUMMARIES = {"train": "train", "validation": "eval", "test": "test"}  # TensorBoard, by split.
 CONFIG_FILE, RESULTS_FILE = "config.json", "results.json"

@@ -27,11 +27,18 @@ class RunState:
     # (step, results) of the latest validation so far, this step's included.
     latest_validation: tuple[int, dict[str, float]] | None = None
     stop_reason: str | None = None
+    # The step the variables were restored to by an action (divergence recovery); the actions
+    # after it are skipped for this host loop and training goes on from there.
+    rolled_back_to: int | None = None
 
     def request_stop(self, reason: str) -> None:
         """Ends training after this host loop (on every worker); the run then evaluates, saves
         and exports as at its last step."""
         self.stop_reason = self.stop_reason or reason
+
+    def roll_back(self, step: int) -> None:
+        """Tells the Controller that the variables now hold step `step`."""
+        self.rolled_back_to = step
 
     def set_validation(self, results: dict[str, float]) -> None:
         self.validation = results

@@ -21,11 +21,19 @@ class Progress:
     """Measures throughput and ETA. The first loop (tracing) is timed apart from the rest."""
 
     def __init__(
-        self, *, start_step: int, total_steps: int, global_batch_size: int, mode: str = "line"
+        self,
+        *,
+        start_step: int,
+        total_steps: int,
+        global_batch_size: int,
+        mode: str = "line",
+        learning_rate=None,
     ):
+        """`learning_rate`: () -> the optimizer's current rate, shown after each loop."""
         if mode not in MODES:
             raise ValueError(f"Unknown progress mode {mode!r}: use one of {', '.join(MODES)}.")
         self._mode = mode
+        self._learning_rate = learning_rate
         self._total = total_steps
         self._batch = global_batch_size
         self._steady_steps = 0
@@ -36,7 +44,10 @@ class Progress:
 
     def __call__(self, state: RunState) -> None:
         self.loop_done(steps=state.steps_in_loop, seconds=state.seconds)
-        self.report(step=state.step, metrics=state.train, examples_per_sec=state.examples_per_sec)
+        metrics = dict(state.train)
+        if self._learning_rate is not None:
+            metrics["lr"] = self._learning_rate()
+        self.report(step=state.step, metrics=metrics, examples_per_sec=state.examples_per_sec)
 
     def loop_done(self, *, steps: int, seconds: float) -> float:
         """Records a host loop of `steps` steps; returns its examples/s."""

@@ -1,0 +1,51 @@
+"""A watched validation metric: its direction, what counts as better, and a check that it exists.
+
+Shared by early stopping, reduce-on-plateau and the best export (Keras's `monitor`, `mode` and
+`min_delta`; Orbit's `NewBestMetric`).
+"""
+
+from trainer.errors import HarnessError
+
+MODES = ("min", "max", "auto")
+# With mode "auto", a metric whose name contains one of these is better when higher (Keras's
+# EarlyStopping guesses from "acc" alike); every other metric (loss, mse, mae) when lower.
+_HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1", "iou")
+
+
+class Monitor:
+    def __init__(self, *, metric: str, mode: str, min_delta: float = 0.0, field: str):
+        """`field`: the config section, e.g. config.early_stopping (its monitor, mode and
+        min_delta), or config.export.best_ (its best_metric and best_mode)."""
+        if field.endswith("best_"):
+            self._metric_field, mode_field = f"{field}metric", f"{field}mode"
+        else:
+            self._metric_field, mode_field = f"{field}.monitor", f"{field}.mode"
+        if mode not in MODES:
+            raise HarnessError(f"{mode_field}={mode!r} must be one of {', '.join(MODES)}.")
+        if min_delta < 0:
+            raise HarnessError(f"{field}.min_delta={min_delta} must be 0 or positive.")
+        if mode == "auto":
+            mode = "max" if any(word in metric.lower() for word in _HIGHER_IS_BETTER) else "min"
+        self.metric, self.mode, self.min_delta, self.field = metric, mode, min_delta, field
+
+    def check(self, available) -> None:
+        """Raises unless the model reports the metric (`available`: its metric names)."""
+        if self.metric not in available:
+            raise HarnessError(
+                f"{self._metric_field}={self.metric!r} is not a metric of this model; it "
+                f"reports {sorted(available)}."
+            )
+
+    def value(self, results: dict[str, float]) -> float:
+        return results[self.metric]
+
+    def improves(self, value: float, best: float | None) -> bool:
+        """Whether `value` beats `best` by more than min_delta (any value beats None)."""
+        if best is None:
+            return True
+        if self.mode == "min":
+            return value < best - self.min_delta
+        return value > best + self.min_delta
+
+    def describe(self) -> str:
+        return f"validation {self.metric} ({self.mode})"
