@@ -93,3 +93,21 @@ def test_an_action_error_propagates_and_later_actions_do_not_run():
     with pytest.raises(RuntimeError, match="boom"):
         _controller(StandInLoop(), [Scheduled(broken), Scheduled(ran.append)]).run()
     assert ran == []
+
+
+def test_a_rollback_ends_that_loops_actions_and_training_goes_on_from_its_step():
+    loop, after = StandInLoop(), []
+    rolled = []
+
+    def roll_back_once(state: RunState):
+        if state.step == 20 and not rolled:
+            rolled.append(state.step)
+            loop.step = 10  # What restoring the step-10 checkpoint does to the variables.
+            state.roll_back(10)
+
+    last = _controller(
+        loop, [Scheduled(roll_back_once), Scheduled(lambda s: after.append(s.step))], total=30
+    ).run()
+    assert loop.calls == [10, 10, 10, 10]  # 0-10, 10-20 (rolled back to 10), 10-20, 20-30.
+    assert after == [10, 20, 30]  # Not at the loop that rolled back.
+    assert last.step == 30

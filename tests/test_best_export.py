@@ -1,0 +1,103 @@
+"""The best export: replaced only by a better validation metric, across resumes too, written
+whole before it replaces the previous one, and holding the averaged weights under EMA."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from configs import digits_mlp
+from tests.helpers import assert_ok, read_results, read_scalars, train
+from trainer.actions import RunState
+from trainer.actions.best_export import ExportBest, read_best
+from trainer.actions.monitor import Monitor
+from trainer.workdir import Workdir
+
+
+class Unchanged:
+    enabled = False
+
+    def swapped_in(self):
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def _best(workdir, exports):
+    def export(directory):
+        path = workdir.path(directory)
+        tf.io.gfile.makedirs(path)
+        with open(f"{path}/model.txt", "w") as f:
+            f.write(str(len(exports)))
+        exports.append(directory)
+        return {"keras": path}
+
+    monitor = Monitor(metric="accuracy", mode="auto", field="config.export.best_")
+    return ExportBest(monitor=monitor, export=export, workdir=workdir, averaged_weights=Unchanged())
+
+
+def _validate(action, step, accuracy):
+    state = RunState(
+        step=step, total_steps=1000, steps_in_loop=10, seconds=1.0, examples_per_sec=1.0,
+        train={"loss": 1.0},
+    )
+    state.set_validation({"accuracy": accuracy, "loss": 1 - accuracy})
+    action(state)
+
+
+def test_only_a_better_metric_replaces_the_best_even_after_a_resume(tmp_path):
+    workdir, exports = Workdir(str(tmp_path), is_chief=True), []
+    action = _best(workdir, exports)
+    for step, accuracy in [(10, 0.5), (20, 0.7), (30, 0.6)]:
+        _validate(action, step, accuracy)
+    assert read_best(workdir)["step"] == 20 and len(exports) == 2
+    resumed = _best(workdir, exports)  # A new run on the same workdir.
+    _validate(resumed, 40, 0.65)
+    assert read_best(workdir)["step"] == 20 and len(exports) == 2
+    _validate(resumed, 50, 0.8)
+    best = read_best(workdir)
+    assert best["step"] == 50 and best["value"] == pytest.approx(0.8)
+    assert (tmp_path / "export" / "best" / "model.txt").read_text() == "2"
+    assert not (tmp_path / "export" / "best.partial").exists()
+
+
+@pytest.mark.slow
+def test_the_best_export_and_the_final_export_serve_the_averaged_weights(tmp_path):
+    from trainer.experiment import build_experiment
+
+    args = (
+        "--config=configs/digits_mlp.py",
+        f"--workdir={tmp_path}",
+        "--config.train.steps=400",
+        "--config.train.steps_per_loop=50",
+        "--config.eval.every_steps=100",
+        "--config.checkpoint.every_steps=100",
+        "--config.train.ema_momentum=0.9",
+        "--config.export.best_metric=loss",
+    )
+    assert_ok(train(*args))
+    results = read_results(tmp_path)
+    assert results["ema"]
+    losses = dict(read_scalars(tmp_path / "eval")["loss"])
+    best_step = min(losses, key=losses.get)
+    best = json.loads((tmp_path / "export" / "best" / "best.json").read_text())
+    assert best["step"] == best_step and best["metric"] == "loss"
+    assert best["value"] == pytest.approx(losses[best_step], rel=1e-6)
+
+    # The final export is the model with its averaged weights swapped in.
+    config = digits_mlp.get_config()
+    config.train.ema_momentum = 0.9
+    experiment = build_experiment(
+        config, strategy=tf.distribute.get_strategy(), workdir=Workdir(str(tmp_path), is_chief=True)
+    )
+    assert experiment.checkpointer.restore_latest() == 400
+    features = experiment.source.sample_batch(batch_size=16)[0]
+    raw = experiment.model(features, training=False).numpy()
+    with experiment.averaged_weights.swapped_in():
+        averaged = experiment.model(features, training=False).numpy()
+    reloaded = tf.saved_model.load(str(tmp_path / "export" / "saved_model"))  # Kept alive.
+    served = reloaded.serve(features).numpy()
+    tolerance = results["export"]["allowed_diff"]
+    np.testing.assert_allclose(served, averaged, atol=tolerance, rtol=0)
+    assert np.max(np.abs(served - raw)) > 100 * tolerance  # Not the raw weights.

@@ -1,0 +1,102 @@
+"""Early stopping: patience counted in evaluations, min_delta, state kept by the checkpoint, every
+worker stopping at the same step, and results.json saying where and on what."""
+
+import pytest
+
+from tests.helpers import Cluster, assert_ok, read_results, train
+from trainer.actions import RunState
+from trainer.actions.early_stopping import EarlyStopping
+from trainer.actions.monitor import Monitor
+from trainer.training_state import TrainingState
+
+
+def _run(action, values, start=100):
+    states = []
+    for i, value in enumerate(values):
+        step = start * (i + 1)
+        state = RunState(
+            step=step, total_steps=10_000, steps_in_loop=100, seconds=1.0,
+            examples_per_sec=1.0, train={"loss": 1.0},
+        )
+        state.set_validation({"loss": value})
+        action(state)
+        states.append(state)
+        if state.stop_reason:
+            break
+    return states
+
+
+def _early_stopping(patience=2, min_delta=0.0, state=None):
+    state = state or TrainingState().early_stopping
+    monitor = Monitor(metric="loss", mode="auto", min_delta=min_delta, field="config.early_stopping")
+    return EarlyStopping(monitor=monitor, patience=patience, state=state)
+
+
+def test_stops_after_patience_evaluations_without_improvement():
+    action = _early_stopping(patience=2)
+    states = _run(action, [1.0, 0.8, 0.85, 0.9, 0.5])
+    assert [s.step for s in states] == [100, 200, 300, 400]
+    assert "best 0.8 at step 200" in states[-1].stop_reason
+    summary = action.summary()
+    assert summary["stopped"] and summary["step"] == 400 and summary["best_step"] == 200
+    assert summary["monitor"] == "loss" and summary["mode"] == "min"
+
+
+def test_an_improvement_smaller_than_min_delta_does_not_count():
+    action = _early_stopping(patience=2, min_delta=0.05)
+    states = _run(action, [1.0, 0.97, 0.96])
+    assert states[-1].stop_reason and states[-1].step == 300
+
+
+def test_the_count_survives_a_resume_through_the_state_variables():
+    training_state = TrainingState()
+    _run(_early_stopping(patience=3, state=training_state.early_stopping), [1.0, 1.1, 1.15])
+    resumed = _early_stopping(patience=3, state=training_state.early_stopping)
+    assert not resumed.stopped_before(300)
+    states = _run(resumed, [1.2], start=400)  # The third evaluation without improvement.
+    assert states[-1].stop_reason and "best 1 at step 100" in states[-1].stop_reason
+    assert resumed.stopped_before(400)  # A rerun of the stopped run does not train on.
+
+
+def test_mode_auto_is_max_for_accuracy_like_metrics():
+    assert Monitor(metric="accuracy", mode="auto", field="config.x").mode == "max"
+    assert Monitor(metric="val_auc", mode="auto", field="config.x").mode == "max"
+    assert Monitor(metric="main_mae", mode="auto", field="config.x").mode == "min"
+
+
+@pytest.mark.slow
+def test_two_workers_stop_at_the_same_step_and_results_say_why(tmp_path):
+    args = (
+        "--config=configs/digits_mlp.py",
+        "--config.train.steps=3000",
+        "--config.train.steps_per_loop=50",
+        "--config.eval.every_steps=100",
+        "--config.checkpoint.every_steps=500",
+        "--config.early_stopping.monitor=loss",
+        "--config.early_stopping.patience=2",
+    )
+    cluster = Cluster([tmp_path / "chief", tmp_path / "worker1"], *args)
+    assert cluster.wait(timeout=300) == [0, 0], "".join(cluster.lines[0][-30:])
+    results = read_results(tmp_path / "chief")
+    stopped = results["early_stopping"]
+    assert stopped["stopped"] and results["step"] == stopped["step"] < 3000
+    assert results["stop_reason"].startswith("early stopping: validation loss (min)")
+    assert cluster.logged_steps(0)[-1] == cluster.logged_steps(1)[-1] == results["step"]
+    assert stopped["step"] - stopped["best_step"] == 2 * 100  # Two evaluations after the best.
+
+
+def test_a_monitored_metric_the_model_does_not_report_is_named(tmp_path):
+    from tests.helpers import assert_one_line_error
+
+    process = train(
+        f"--workdir={tmp_path}",
+        "--config.train.steps=10",
+        "--config.eval.every_steps=5",
+        "--config.early_stopping.monitor=val_accuracy",
+    )
+    assert_one_line_error(
+        process,
+        "config.early_stopping.monitor='val_accuracy' is not a metric of this model",
+        "['accuracy', 'loss']",
+    )
+    assert_ok(train(f"--workdir={tmp_path}", "--config.train.steps=10"))  # Nothing was saved.

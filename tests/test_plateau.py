@@ -1,0 +1,56 @@
+"""Reduce-on-plateau: the learning-rate scale drops by `factor` after `patience` evaluations
+without improvement, never below min_scale, and the count restarts."""
+
+import pytest
+
+from trainer.actions import RunState
+from trainer.actions.monitor import Monitor
+from trainer.actions.plateau import ReduceOnPlateau
+from trainer.errors import HarnessError
+from trainer.training_state import TrainingState
+
+
+def _plateau(training_state, **kwargs):
+    settings = {"patience": 2, "factor": 0.5, "min_scale": 0.2, **kwargs}
+    monitor = Monitor(metric="accuracy", mode="auto", field="config.reduce_on_plateau")
+    return ReduceOnPlateau(monitor=monitor, training_state=training_state, **settings)
+
+
+def _evaluate(action, step, value):
+    state = RunState(
+        step=step, total_steps=10_000, steps_in_loop=10, seconds=1.0, examples_per_sec=1.0,
+        train={"loss": 1.0},
+    )
+    state.set_validation({"accuracy": value})
+    action(state)
+
+
+def test_the_scale_halves_after_patience_and_stops_at_min_scale():
+    training_state = TrainingState()
+    action = _plateau(training_state)
+    scales = []
+    for step, accuracy in enumerate([0.5, 0.6, 0.6, 0.59, 0.6, 0.6, 0.6, 0.6, 0.6], start=1):
+        _evaluate(action, step * 10, accuracy)
+        scales.append(training_state.scale)
+    expected = [1, 1, 1, 0.5, 0.5, 0.25, 0.25, 0.2, 0.2]
+    assert scales == pytest.approx(expected, rel=1e-6)
+    assert [step for step, _ in action.reductions] == [40, 60, 80]
+
+
+def test_skips_host_loops_without_an_evaluation():
+    training_state = TrainingState()
+    action = _plateau(training_state, patience=1)
+    state = RunState(
+        step=10, total_steps=100, steps_in_loop=10, seconds=1.0, examples_per_sec=1.0,
+        train={"loss": 1.0},
+    )
+    action(state)
+    assert training_state.reduce_on_plateau.read() == (None, -1, 0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment", [({"factor": 1.0}, "factor=1.0"), ({"min_scale": 2.0}, "min_scale=2.0")]
+)
+def test_bad_settings_are_named(kwargs, fragment):
+    with pytest.raises(HarnessError, match=fragment):
+        _plateau(TrainingState(), **kwargs)
