@@ -6,6 +6,7 @@ of surfacing at serving time. Reloading a `.keras` file needs `trainer.models` i
 model is one of the zoo's subclassed models (it registers them with Keras).
 """
 
+import contextlib
 import os
 import tempfile
 
@@ -41,7 +42,8 @@ def export_model(
     written = {}
     if keras_file:
         written["keras"] = f"{directory}/model.keras"
-        model.save(written["keras"])
+        with _portable_compile_config(model):
+            model.save(written["keras"])
     if saved_model:
         written["saved_model"] = f"{directory}/saved_model"
         model.export(written["saved_model"], verbose=False)
@@ -81,6 +83,43 @@ def check_export(model: keras.Model, written: dict, features) -> tuple[dict, flo
         differences[kind] = difference
     logging.info("Reloaded exports match the trained model: largest differences %s.", differences)
     return differences, TOLERANCE * scale
+
+
+@contextlib.contextmanager
+def _portable_compile_config(model: keras.Model):
+    """Saves the .keras file's compile config with Keras's own objects only, so that
+    `keras.models.load_model` compiles it without importing the harness: the learning-rate
+    schedule becomes its last value, and the harness's sparse loss with label smoothing
+    Keras's sparse cross-entropy (its smoothing is a training choice; re-compile to train on)."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:  # Not compiled: nothing to convert.
+        yield
+        return
+    learning_rate = float(tf.convert_to_tensor(optimizer.learning_rate).numpy())
+
+    def keras_only(value):
+        if isinstance(value, dict):
+            registered = value.get("registered_name") or ""
+            if registered.startswith("trainer>"):
+                config = value.get("config", {})
+                if "label_smoothing" in config:  # trainer.losses' sparse smoothing.
+                    return keras.losses.serialize(
+                        keras.losses.SparseCategoricalCrossentropy(
+                            from_logits=config.get("from_logits", False)
+                        )
+                    )
+                return learning_rate  # A trainer.schedules schedule.
+            return {key: keras_only(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [keras_only(item) for item in value]
+        return value
+
+    own = model.get_compile_config
+    model.get_compile_config = lambda: keras_only(own())
+    try:
+        yield
+    finally:
+        del model.get_compile_config
 
 
 def load_keras_model(path: str) -> keras.Model:
