@@ -1,5 +1,8 @@
 """Plug-ins that the tests name by import path (`tests.plugins_for_tests:...`)."""
 
+import os
+import signal
+
 import numpy as np
 import tensorflow as tf
 
@@ -16,6 +19,21 @@ class StopOnOneWorker:
     def __call__(self, state):
         if not self.is_chief and state.step >= self.at_step:
             state.request_stop(f"worker 1 asked at step {state.step}")
+
+
+class KillSelf:
+    """SIGKILLs the run at `at_step`, once per workdir (a marker file remembers it), so that
+    the same command run again resumes and finishes: a crash with nothing saved on the way."""
+
+    def __init__(self, *, at_step: int, workdir: str):
+        self.at_step = at_step
+        self.marker = os.path.join(workdir, f"killed_at_step_{at_step}")
+
+    def __call__(self, state):
+        if state.step >= self.at_step and not os.path.exists(self.marker):
+            with open(self.marker, "w") as f:
+                f.write(str(state.step))
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Explode:

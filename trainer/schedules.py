@@ -6,7 +6,9 @@ Model Garden's `LrConfig` + `WarmupConfig` in ml_collections form. The rate at o
              decay(s - warmup_steps)      otherwise; piecewise: piecewise(s))
 
 where the peak is config.train.learning_rate and `scale` is a variable that reduce-on-plateau and
-divergence recovery lower. The optimizer evaluates the schedule at its own step counter, which a
+divergence recovery lower. Piecewise boundaries are absolute steps, as in Keras's
+PiecewiseConstantDecay: with boundaries (b,) the rate at step b is still the first multiplier's,
+from step b + 1 the second's. The optimizer evaluates the schedule at its own step counter, which a
 checkpoint restores, so a resumed run follows the same rates as one never stopped.
 
 What a resume keeps: the config decides the schedule (its kind, fields and peak), the checkpoint
@@ -134,6 +136,11 @@ def check_schedule(schedule_config, *, total_steps: int) -> None:
             f"config.schedule.warmup_steps={warmup} must be 0 or less than "
             f"config.train.steps={total_steps}: the warmup would take the whole run."
         )
+    if not warmup and settings["warmup_start"] != 0.0:
+        raise HarnessError(
+            f"config.schedule.warmup_start={settings['warmup_start']} does nothing without a "
+            "warmup: set config.schedule.warmup_steps too, or remove it."
+        )
     if not 0.0 <= settings["warmup_start"] <= 1.0:
         raise HarnessError(
             f"config.schedule.warmup_start={settings['warmup_start']} is a fraction of the peak "
@@ -163,9 +170,7 @@ def check_schedule(schedule_config, *, total_steps: int) -> None:
             )
 
 
-def build_schedule(
-    schedule_config, *, peak: float, total_steps: int, scale=1.0
-) -> WarmupThenDecay:
+def build_schedule(schedule_config, *, peak: float, total_steps: int, scale=1.0) -> WarmupThenDecay:
     """The configured schedule, checked (see check_schedule)."""
     check_schedule(schedule_config, total_steps=total_steps)
     s = schedule_config
