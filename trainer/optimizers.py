@@ -84,7 +84,10 @@ def exclude_weight_decay(model: keras.Model, train_config) -> list[str]:
     patterns = list(train_config.weight_decay_exclude)
     if not patterns:
         return []
-    if train_config.weight_decay <= 0 and getattr(_inner(model.optimizer), "weight_decay", None) is None:
+    if (
+        train_config.weight_decay <= 0
+        and getattr(_inner(model.optimizer), "weight_decay", None) is None
+    ):
         raise HarnessError(
             "config.train.weight_decay_exclude is set but there is no weight decay: set "
             "config.train.weight_decay."
@@ -94,9 +97,11 @@ def exclude_weight_decay(model: keras.Model, train_config) -> list[str]:
     except re.error as e:
         raise HarnessError(f"config.train.weight_decay_exclude: bad regex ({e}).") from e
     excluded = [v for v in model.trainable_variables if any(c.search(v.path) for c in compiled)]
-    unmatched = [p for p, c in zip(patterns, compiled, strict=True) if not any(
-        c.search(v.path) for v in model.trainable_variables
-    )]
+    unmatched = [
+        p
+        for p, c in zip(patterns, compiled, strict=True)
+        if not any(c.search(v.path) for v in model.trainable_variables)
+    ]
     if unmatched:
         raise HarnessError(
             f"config.train.weight_decay_exclude {unmatched} match no variable; the model's "
@@ -123,7 +128,8 @@ def _check_args(cls: type, args: dict) -> None:
     accepted = [
         name
         for name, p in parameters.items()
-        if name not in ("self", "name") and name not in _OWNED
+        if name not in ("self", "name")
+        and name not in _OWNED
         and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
     ]
     unknown = sorted(set(args) - set(accepted))

@@ -23,8 +23,10 @@ class MonitorState(tf.Module):
     def read(self) -> tuple[float | None, int, int]:
         """(best or None before the first evaluation, its step, evaluations since)."""
         best = float(self.best.numpy())
-        return (None if math.isnan(best) else best), int(self.best_step.numpy()), int(
-            self.wait.numpy()
+        return (
+            (None if math.isnan(best) else best),
+            int(self.best_step.numpy()),
+            int(self.wait.numpy()),
         )
 
     def write(self, *, best: float | None, best_step: int, wait: int) -> None:
