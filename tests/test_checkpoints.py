@@ -1,4 +1,5 @@
-"""Checkpointer in-process: save, restore, retention, mismatch, learning rate, non-chief scratch."""
+"""Checkpointer in-process: save, restore, retention, mismatch, the schedule against the restored
+step and TrainingState, weight averages, non-chief scratch."""
 
 import os
 
@@ -6,22 +7,26 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from configs import base
 from trainer.checkpoints import Checkpointer
 from trainer.errors import HarnessError
-from trainer.keras_api import constant_learning_rate, create_all_variables, keras
+from trainer.keras_api import create_all_variables, keras, moving_averages
+from trainer.optimizers import build_optimizer
+from trainer.schedules import build_schedule
+from trainer.training_state import TrainingState
 from trainer.workdir import CHECKPOINTS, Workdir
 
 BATCH = (np.ones((2, 4), np.float32), np.zeros((2,), np.int32))
 
 
-def _model(*, hidden=8, learning_rate=0.1, seed=0):
+def _model(*, hidden=8, seed=0, optimizer=None):
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((4,))
     x = keras.layers.Dense(hidden, activation="relu")(inputs)
     outputs = keras.layers.Dense(3, activation="softmax")(x)
     model = keras.Model(inputs, outputs)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        optimizer=optimizer or keras.optimizers.Adam(learning_rate=0.1),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -135,30 +140,78 @@ def test_a_checkpoint_with_fewer_layers_is_a_harness_error(tmp_path):
         Checkpointer(workdir=workdir, model=_model(), max_to_keep=1).restore_latest()
 
 
-def test_the_configured_learning_rate_wins_over_the_checkpoint(tmp_path):
+def _scheduled_model(*, peak, scale, ema_momentum=0.0, seed=0):
+    """A model whose optimizer follows a cosine schedule with warmup, times `scale`."""
+    config = base.get_config()
+    config.train.steps, config.train.learning_rate = 100, peak
+    config.train.optimizer, config.train.ema_momentum = "sgd", ema_momentum
+    config.schedule.name, config.schedule.warmup_steps = "cosine", 10
+    model = _model(seed=seed, optimizer=build_optimizer(config, learning_rate_scale=scale))
+    return model, build_schedule(config.schedule, peak=peak, total_steps=100)
+
+
+def test_the_configured_schedule_wins_and_the_checkpoint_keeps_the_step_and_scale(tmp_path):
+    """The checkpoint holds the step and TrainingState's scale, no rate of its own: the resumed
+    run follows its config's schedule from the restored step, times the restored scale."""
     workdir = Workdir(str(tmp_path), is_chief=True)
-    model = _model(learning_rate=0.1)
-    model.optimizer.iterations.assign(4)
+    state = TrainingState()
+    model, _ = _scheduled_model(peak=0.1, scale=state.learning_rate_scale)
+    _train_one_step(model)
+    model.optimizer.iterations.assign(40)
+    assert state.scale_learning_rate(0.5) == 0.5
+    Checkpointer(workdir=workdir, model=model, training_state=state, max_to_keep=1).save()
+
+    fresh_state = TrainingState()
+    fresh, schedule = _scheduled_model(peak=0.01, scale=fresh_state.learning_rate_scale, seed=1)
+    restorer = Checkpointer(workdir=workdir, model=fresh, training_state=fresh_state, max_to_keep=1)
+    assert restorer.restore_latest() == 40
+    assert fresh_state.scale == pytest.approx(0.5)
+    for step in (40, 41, 90):
+        fresh.optimizer.iterations.assign(step)
+        expected = 0.5 * float(schedule(step))  # The new peak's curve at the restored step.
+        assert float(fresh.optimizer.learning_rate) == pytest.approx(expected, rel=1e-6)
+
+
+def test_the_training_state_round_trips(tmp_path):
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    state = TrainingState()
+    assert state.early_stopping.read() == (None, -1, 0)  # Nothing watched yet.
+    state.learning_rate_scale.assign(0.125)
+    state.early_stopping.write(best=0.25, best_step=300, wait=2)
+    state.reduce_on_plateau.write(best=0.9, best_step=200, wait=1)
+    Checkpointer(workdir=workdir, model=_model(), training_state=state, max_to_keep=1).save()
+
+    fresh = TrainingState()
+    Checkpointer(
+        workdir=workdir, model=_model(seed=1), training_state=fresh, max_to_keep=1
+    ).restore_latest()
+    assert fresh.scale == 0.125
+    assert fresh.early_stopping.read() == (0.25, 300, 2)
+    assert fresh.reduce_on_plateau.read() == (0.9, 200, 1)
+
+
+def test_scale_learning_rate_multiplies_down_to_the_minimum():
+    state = TrainingState()
+    assert state.scale_learning_rate(0.5) == 0.5
+    assert state.scale_learning_rate(0.1, minimum=0.1) == pytest.approx(0.1)
+    assert state.scale == pytest.approx(0.1)
+
+
+def test_the_checkpoint_keeps_the_weight_averages(tmp_path):
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    model, _ = _scheduled_model(peak=0.1, scale=1.0, ema_momentum=0.9)
+    for _ in range(3):
+        _train_one_step(model)
+    averages = [a.numpy().copy() for a in moving_averages(model)]
+    weights = [w.numpy() for w in model.trainable_variables]
+    assert not np.allclose(averages[0], weights[0]) and np.any(averages[0])
     Checkpointer(workdir=workdir, model=model, max_to_keep=1).save()
 
-    fresh = _model(learning_rate=0.01)
-    assert Checkpointer(workdir=workdir, model=fresh, max_to_keep=1).restore_latest() == 4
-    assert constant_learning_rate(fresh.optimizer) == pytest.approx(0.01, abs=1e-9)
-    assert float(fresh.optimizer.learning_rate.numpy()) == pytest.approx(0.01, abs=1e-9)
-
-
-def test_the_checkpoint_does_hold_the_learning_rate(tmp_path):
-    """Without the override a restore would bring back the saved rate (read() keeps it)."""
-    workdir = Workdir(str(tmp_path), is_chief=True)
-    model = _model(learning_rate=0.1)
-    checkpointer = Checkpointer(workdir=workdir, model=model, max_to_keep=1)
-    checkpointer.save()
-
-    fresh = _model(learning_rate=0.01)
-    Checkpointer(workdir=workdir, model=fresh, max_to_keep=1).read(
-        tf.train.latest_checkpoint(checkpointer.directory)
-    )
-    assert constant_learning_rate(fresh.optimizer) == pytest.approx(0.1, abs=1e-7)
+    fresh, _ = _scheduled_model(peak=0.1, scale=1.0, ema_momentum=0.9, seed=1)
+    Checkpointer(workdir=workdir, model=fresh, max_to_keep=1).restore_latest()
+    for got, want in zip(moving_averages(fresh), averages, strict=True):
+        np.testing.assert_array_equal(got.numpy(), want)
+    _assert_same_state(fresh, model)
 
 
 def test_a_non_chief_saves_to_scratch_and_discards_it(tmp_path):

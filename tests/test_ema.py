@@ -1,0 +1,181 @@
+"""AveragedWeights: evaluation sees the EMA weights, and the raw weights come back exactly, on
+one device and on every replica of 2 mirrored ones."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from configs import digits_mlp
+from tests.helpers import run_module
+from trainer.ema import AveragedWeights
+from trainer.experiment import build_experiment
+from trainer.keras_api import create_all_variables, keras, moving_averages
+from trainer.workdir import Workdir
+
+X = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
+Y = (X[:, 0] > 0).astype(np.int32)
+
+
+def _trained(*, ema_momentum=0.8, steps=5):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(hidden))
+    optimizer = keras.optimizers.SGD(
+        0.5, use_ema=ema_momentum > 0, ema_momentum=ema_momentum or 0.99
+    )
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    create_all_variables(model, (X[:4], Y[:4]))
+    for step in range(steps):
+        batch = slice(4 * step % 32, 4 * step % 32 + 4)
+        model.train_step((tf.constant(X[batch]), tf.constant(Y[batch])))
+    return model
+
+
+def _values(variables):
+    return [v.numpy().copy() for v in variables]
+
+
+def _assert_equal(got, want):
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_without_ema_nothing_is_swapped():
+    model = _trained(ema_momentum=0.0)
+    averaged = AveragedWeights(model, tf.distribute.get_strategy())
+    assert not averaged.enabled
+    raw = _values(model.trainable_variables)
+    with averaged.swapped_in():
+        _assert_equal(_values(model.trainable_variables), raw)
+    _assert_equal(_values(model.trainable_variables), raw)
+
+
+def test_the_averages_are_swapped_in_and_the_raw_weights_come_back_exactly():
+    model = _trained()
+    averages = moving_averages(model)
+    raw, averaged_values = _values(model.trainable_variables), _values(averages)
+    assert not np.allclose(raw[0], averaged_values[0])  # Training moved them apart.
+    averaged = AveragedWeights(model, tf.distribute.get_strategy())
+    assert averaged.enabled
+    for _ in range(2):  # The swap is a traced function: the second use reuses it.
+        with averaged.swapped_in():
+            _assert_equal(_values(model.trainable_variables), averaged_values)
+            outputs = model(X, training=False).numpy()
+        _assert_equal(_values(model.trainable_variables), raw)
+        _assert_equal(_values(averages), averaged_values)
+    reference = _trained()  # Another model holding the averages predicts the same.
+    for weight, value in zip(reference.trainable_variables, averaged_values, strict=True):
+        weight.assign(value)
+    np.testing.assert_array_equal(reference(X, training=False).numpy(), outputs)
+
+
+def test_an_error_inside_still_swaps_back():
+    model = _trained()
+    raw = _values(model.trainable_variables)
+    with pytest.raises(RuntimeError, match="inside"):
+        with AveragedWeights(model, tf.distribute.get_strategy()).swapped_in():
+            raise RuntimeError("inside")
+    _assert_equal(_values(model.trainable_variables), raw)
+
+
+def test_training_after_a_swap_is_training_without_one():
+    swapped, plain = _trained(), _trained()
+    with AveragedWeights(swapped, tf.distribute.get_strategy()).swapped_in():
+        pass
+    for model in (swapped, plain):
+        model.train_step((tf.constant(X[:8]), tf.constant(Y[:8])))
+    _assert_equal(_values(swapped.trainable_variables), _values(plain.trainable_variables))
+    _assert_equal(_values(moving_averages(swapped)), _values(moving_averages(plain)))
+
+
+def _experiment(tmp_path, name, ema_momentum):
+    config = digits_mlp.get_config()
+    config.train.steps, config.train.ema_momentum = 40, ema_momentum
+    config.train.learning_rate = 0.01
+    return build_experiment(
+        config,
+        strategy=tf.distribute.get_strategy(),
+        workdir=Workdir(str(tmp_path / name), is_chief=True),
+    )
+
+
+def test_evaluation_under_ema_equals_a_model_holding_the_averaged_weights(tmp_path):
+    experiment = _experiment(tmp_path, "ema", 0.9)
+    experiment.loop.train(experiment.train_iterator(0), 40)
+    raw = _values(experiment.model.trainable_variables)
+    averages = _values(moving_averages(experiment.model))
+    results = experiment.evaluate("validation")
+    _assert_equal(_values(experiment.model.trainable_variables), raw)
+
+    holder = _experiment(tmp_path, "holder", 0.0)
+    assert not holder.averaged_weights.enabled
+    for weight, value in zip(holder.model.trainable_variables, averages, strict=True):
+        weight.assign(value)
+    want = holder.evaluate("validation")
+    assert results.keys() == want.keys() == {"loss", "accuracy"}
+    for metric in want:
+        assert results[metric] == pytest.approx(want[metric], rel=1e-6, abs=1e-7), metric
+    for weight, value in zip(holder.model.trainable_variables, raw, strict=True):
+        weight.assign(value)
+    assert holder.evaluate("validation")["loss"] != pytest.approx(want["loss"], rel=1e-4)
+
+
+# Under 2 mirrored replicas: each replica holds the averages inside the context and its raw
+# weights after it; the evaluation equals one of the same model given the averages.
+_MIRRORED = """
+import json, sys, tempfile
+import numpy as np
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+from configs import digits_mlp
+from trainer.experiment import build_experiment
+from trainer.keras_api import moving_averages
+from trainer.workdir import Workdir
+
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+config = digits_mlp.get_config()
+config.train.steps, config.train.ema_momentum, config.train.learning_rate = 40, 0.9, 0.01
+experiment = build_experiment(
+    config, strategy=strategy, workdir=Workdir(tempfile.mkdtemp(), is_chief=True)
+)
+model = experiment.model
+experiment.loop.train(experiment.train_iterator(0), 40)
+
+
+def replicas(variables):
+    return [[c.numpy() for c in v.value.values] for v in variables]
+
+
+def same(a, b):
+    return all(np.array_equal(x, y) for u, v in zip(a, b, strict=True) for x, y in zip(u, v))
+
+
+averages = moving_averages(model)
+raw, averaged = replicas(model.trainable_variables), replicas(averages)
+checks = {"two_replicas": all(len(r) == 2 for r in raw), "moved": not same(raw, averaged)}
+with experiment.averaged_weights.swapped_in():
+    checks["averages_in"] = same(replicas(model.trainable_variables), averaged)
+results = experiment.evaluate("validation")
+checks["raw_back"] = same(replicas(model.trainable_variables), raw)
+checks["averages_kept"] = same(replicas(averages), averaged)
+for weight, average in zip(model.trainable_variables, averages):
+    weight.assign(average.value)
+dataset = experiment._evaluation_datasets["validation"]
+print(json.dumps({"checks": checks, "ema": results, "holder": experiment.loop.evaluate(dataset)}))
+"""
+
+
+def test_under_two_replicas_every_replica_swaps_and_swaps_back():
+    process = run_module("tests._run_python", _MIRRORED, timeout=240)
+    assert process.returncode == 0, process.stderr[-4000:]
+    report = json.loads(process.stdout.strip().splitlines()[-1])
+    assert report["checks"] == dict.fromkeys(report["checks"], True), report["checks"]
+    assert len(report["checks"]) == 5
+    for metric, value in report["holder"].items():
+        assert report["ema"][metric] == pytest.approx(value, rel=1e-6, abs=1e-7), metric
