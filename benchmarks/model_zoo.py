@@ -2,10 +2,15 @@
 
     python benchmarks/model_zoo.py                       # the issue's two targets
     python benchmarks/model_zoo.py --configs=california_wide_deep,digits_siamese --out=zoo.json
+    python benchmarks/model_zoo.py --early_stopping=3   # each config to the end and stopped early
 
 Each config runs in its own process, under MirroredStrategy with 2 replicas on 2 logical CPUs
 (`--strategy`, `--num_cpu_devices`), in WORKDIR_ROOT/<config>; extra `--flag=value` arguments
 after `--` go to every run. Prints one table row per config and writes the rows as JSON.
+
+With `--early_stopping=PATIENCE` each config runs twice with an evaluation every 1/20 of its
+steps: once to the end, once with early stopping on the validation loss after PATIENCE
+evaluations without improvement; the row gives the step where it stopped and both test results.
 """
 
 import argparse
@@ -36,52 +41,88 @@ def main() -> int:
     parser.add_argument("--num_cpu_devices", type=int, default=2)
     parser.add_argument("--workdir_root", default="/tmp/model_zoo")
     parser.add_argument("--out", default="")
+    parser.add_argument("--early_stopping", type=int, default=0, help="patience; 0: off")
     parser.add_argument("extra", nargs="*", help="flags for every run, after --")
     args = parser.parse_args()
     rows = []
     for config in args.configs.split(","):
-        workdir = os.path.join(args.workdir_root, config)
-        if os.path.exists(workdir):
-            sys.exit(f"error: {workdir} exists: remove it or pass another --workdir_root.")
-        began = time.perf_counter()
-        process = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "trainer.main",
-                f"--config=configs/{config}.py",
-                f"--strategy={args.strategy}",
-                f"--num_cpu_devices={args.num_cpu_devices}",
-                f"--workdir={workdir}",
-                "--progress=quiet",
-                *args.extra,
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-        )
-        if process.returncode:
-            print(process.stderr[-3000:], file=sys.stderr)
-            sys.exit(f"error: {config} failed with exit {process.returncode}.")
-        with open(os.path.join(workdir, "results.json")) as f:
-            results = json.load(f)
-        rows.append(
-            {
-                "config": config,
-                "replicas": results["replicas"],
-                "steps": results["step"],
-                "test": results["test"],
-                "validation": results["validation"],
-                "examples_per_sec": results["examples_per_sec"],
-                "wall_s": round(time.perf_counter() - began, 1),
-                "target": _target(config, results["test"]),
-            }
-        )
-        _print_row(rows[-1])
+        if not args.early_stopping:
+            rows.append(_train(config, args, os.path.join(args.workdir_root, config)))
+            _print_row(rows[-1])
+            continue
+        every = ["--config.eval.every_steps=" + str(max(_steps(config) // 20, 1))]
+        full = _train(config, args, os.path.join(args.workdir_root, config), every)
+        stopping = every + [
+            "--config.early_stopping.monitor=loss",
+            f"--config.early_stopping.patience={args.early_stopping}",
+        ]
+        early = _train(config, args, os.path.join(args.workdir_root, config + "-early"), stopping)
+        rows.append({"config": config, "to_the_end": full, "early_stopping": early})
+        _print_comparison(config, full, early)
     if args.out:
         with open(args.out, "w") as f:
             json.dump(rows, f, indent=2)
     return 0
+
+
+def _train(config: str, args, workdir: str, more=()) -> dict:
+    if os.path.exists(workdir):
+        sys.exit(f"error: {workdir} exists: remove it or pass another --workdir_root.")
+    began = time.perf_counter()
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trainer.main",
+            f"--config=configs/{config}.py",
+            f"--strategy={args.strategy}",
+            f"--num_cpu_devices={args.num_cpu_devices}",
+            f"--workdir={workdir}",
+            "--progress=quiet",
+            *more,
+            *args.extra,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    if process.returncode:
+        print(process.stderr[-3000:], file=sys.stderr)
+        sys.exit(f"error: {config} failed with exit {process.returncode}.")
+    with open(os.path.join(workdir, "results.json")) as f:
+        results = json.load(f)
+    return {
+        "config": config,
+        "replicas": results["replicas"],
+        "steps": results["step"],
+        "test": results["test"],
+        "validation": results["validation"],
+        "examples_per_sec": results["examples_per_sec"],
+        "wall_s": round(time.perf_counter() - began, 1),
+        "target": _target(config, results["test"]),
+        "early_stopping": results.get("early_stopping"),
+    }
+
+
+def _steps(config: str) -> int:
+    sys.path.insert(0, REPO)
+    import importlib
+
+    return importlib.import_module(f"configs.{config}").get_config().train.steps
+
+
+def _print_comparison(config: str, full: dict, early: dict) -> None:
+    def shown(test):
+        return ", ".join(f"{k} {v:.4f}" for k, v in sorted(test.items()))
+
+    stopped = early["early_stopping"] or {}
+    where = f"stopped at {early['steps']:>5}" if stopped.get("stopped") else "ran to the end"
+    print(
+        f"{config:<36} {where} of {full['steps']:>5} steps ({early['wall_s']} s vs "
+        f"{full['wall_s']} s)  test early: {shown(early['test'])}  to the end: "
+        f"{shown(full['test'])}",
+        flush=True,
+    )
 
 
 def _target(config: str, test: dict) -> str:
