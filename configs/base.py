@@ -40,7 +40,7 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.train.optimizer = "adam"  # Any Keras optimizer name.
     config.train.optimizer_args = ml_collections.ConfigDict()  # Its other arguments: momentum, ...
     config.train.learning_rate = 1e-3  # The peak learning rate; config.schedule shapes it.
-    config.train.weight_decay = 0.0  # Decoupled weight decay (0: off).
+    config.train.weight_decay = 0.0  # Decoupled weight decay (0: the optimizer's own: adamw's).
     config.train.weight_decay_exclude = ()  # Regexes of variable paths without it ('bias', ...).
     config.train.clipnorm = 0.0  # Clip each gradient to this norm (0: off).
     config.train.global_clipnorm = 0.0  # Clip all gradients together to this norm (0: off).
@@ -66,7 +66,7 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.schedule.power = 1.0  # polynomial: the power of the decay.
     config.schedule.decay_rate = 0.5  # exponential: the factor per decay_steps.
     config.schedule.staircase = False  # exponential: decay in whole multiples of decay_steps.
-    config.schedule.boundaries = ()  # piecewise: the steps at which the rate changes.
+    config.schedule.boundaries = ()  # piecewise: steps after which the next rate applies.
     config.schedule.multipliers = ()  # piecewise: len(boundaries) + 1 factors of the peak.
 
     config.eval = ml_collections.ConfigDict()
@@ -139,14 +139,14 @@ def use_data(config, name: str, **args) -> None:
     )
 
 
-def use_optimizer(config, name: str, **args) -> None:
+def use_optimizer(config, name: str, /, **args) -> None:
     """Sets config.train.optimizer and its other arguments (`momentum=0.9, nesterov=True`);
     the harness checks them against the Keras optimizer's signature."""
     config.train.optimizer = name
     config.train.optimizer_args = ml_collections.ConfigDict(args)
 
 
-def use_loss(config, name: str, **args) -> None:
+def use_loss(config, name: str, /, **args) -> None:
     """Sets config.train.loss and its arguments (`from_logits=True`), checked against the
     Keras loss class's signature."""
     config.train.loss = name

@@ -206,3 +206,20 @@ def test_a_bad_plug_in_is_one_line_and_exit_2(tmp_path, override, fragments):
 
 def _env_with_repo():
     return dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def test_the_recipe_trains_on_its_schedule_with_averaged_weights(tmp_path):
+    workdir = str(tmp_path / "recipe")
+    process = train(
+        "--config=examples/my_project/recipe.py",
+        f"--workdir={workdir}",
+        "--progress=quiet",
+        "--config.train.steps=120",  # Warmup 10 (a twelfth), cosine to 0 at step 120.
+        "--config.eval.every_steps=60",
+        "--config.checkpoint.every_steps=60",
+    )
+    assert_ok(process)
+    results = read_results(workdir)
+    assert results["ema"] and results["step"] == 120
+    assert results["learning_rate"] == pytest.approx(0.0, abs=1e-9)
+    _assert_exports_reload(workdir)

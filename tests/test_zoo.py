@@ -42,6 +42,7 @@ CSV_CONFIGS = (
     "california_wide_deep_subclassed",
     "california_wide_deep_two_inputs",
     "california_wide_deep_two_outputs",
+    "california_wide_deep_recipe",
 )
 OTHER_CONFIGS = ("digits_mlp", "digits_siamese")
 

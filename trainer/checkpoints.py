@@ -55,8 +55,9 @@ class Checkpointer:
             self._checkpoint.restore(latest).assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as e:
             raise HarnessError(
-                f"Checkpoint {latest} does not fit this model ({type(e).__name__}: "
-                f"{first_line(e)}). Use a new --workdir for a changed model."
+                f"Checkpoint {latest} does not fit this model and optimizer "
+                f"({type(e).__name__}: {first_line(e)}). A changed model, optimizer or "
+                "config.train.ema_momentum (on or off) needs a new --workdir."
             ) from e
         step = int(self._step.numpy())
         self.last_saved_step = step

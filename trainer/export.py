@@ -105,7 +105,8 @@ def _portable_compile_config(model: keras.Model):
                 if "label_smoothing" in config:  # trainer.losses' sparse smoothing.
                     return keras.losses.serialize(
                         keras.losses.SparseCategoricalCrossentropy(
-                            from_logits=config.get("from_logits", False)
+                            from_logits=config.get("from_logits", False),
+                            axis=config.get("axis", -1),
                         )
                     )
                 return learning_rate  # A trainer.schedules schedule.

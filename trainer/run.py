@@ -65,10 +65,10 @@ def run_experiment(
 
 def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, progress: str):
     config, checkpointer = experiment.config, experiment.checkpointer
-    # The handler restores the latest checkpoint as it starts; the Checkpointer restores after
-    # it, checking that the checkpoint fits this model.
-    preemption = create_preemption_handler(choice.strategy, checkpointer)
+    # The Checkpointer restores first, checking that the checkpoint fits this model (a one-line
+    # error otherwise); the preemption handler then restores the same checkpoint as it starts.
     start_step = checkpointer.restore_latest()
+    preemption = create_preemption_handler(choice.strategy, checkpointer)
     if start_step > config.train.steps:
         raise HarnessError(
             f"The workdir's checkpoint is at step {start_step}, past "
