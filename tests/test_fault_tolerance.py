@@ -111,3 +111,14 @@ def test_one_replica_two_replicas_and_two_workers_learn_the_same_weights(tmp_pat
     assert _largest_difference(reference, _weights(one, 10)) > 1e-3  # Training moved them.
     assert _largest_difference(reference, _weights(mirrored, 30)) < TOLERANCE
     assert _largest_difference(reference, _weights(workers, 30)) < TOLERANCE
+
+
+def test_two_workers_accumulating_four_micro_batches_learn_one_replicas_weights(tmp_path):
+    # Each optimizer step: 4 micro-batches of 16 (8 per worker) hold the 64 examples one replica
+    # takes in one batch, in the same order; the mean of their gradients is its gradient.
+    one, workers = str(tmp_path / "one"), str(tmp_path / "workers")
+    assert_ok(train(f"--workdir={one}", "--strategy=default", *EQUIVALENCE_RUN))
+    cluster = Cluster([workers, workers], *EQUIVALENCE_RUN, "--config.train.accumulation_steps=4")
+    assert cluster.wait() == [0, 0], "".join(cluster.lines[0][-30:])
+    assert read_results(workers)["step"] == 30
+    assert _largest_difference(_weights(one, 30), _weights(workers, 30)) < TOLERANCE
