@@ -39,7 +39,11 @@ def _best(workdir, exports):
 
 def _validate(action, step, accuracy):
     state = RunState(
-        step=step, total_steps=1000, steps_in_loop=10, seconds=1.0, examples_per_sec=1.0,
+        step=step,
+        total_steps=1000,
+        steps_in_loop=10,
+        seconds=1.0,
+        examples_per_sec=1.0,
         train={"loss": 1.0},
     )
     state.set_validation({"accuracy": accuracy, "loss": 1 - accuracy})

@@ -15,8 +15,12 @@ def _run(action, values, start=100):
     for i, value in enumerate(values):
         step = start * (i + 1)
         state = RunState(
-            step=step, total_steps=10_000, steps_in_loop=100, seconds=1.0,
-            examples_per_sec=1.0, train={"loss": 1.0},
+            step=step,
+            total_steps=10_000,
+            steps_in_loop=100,
+            seconds=1.0,
+            examples_per_sec=1.0,
+            train={"loss": 1.0},
         )
         state.set_validation({"loss": value})
         action(state)
@@ -28,7 +32,9 @@ def _run(action, values, start=100):
 
 def _early_stopping(patience=2, min_delta=0.0, state=None):
     state = state or TrainingState().early_stopping
-    monitor = Monitor(metric="loss", mode="auto", min_delta=min_delta, field="config.early_stopping")
+    monitor = Monitor(
+        metric="loss", mode="auto", min_delta=min_delta, field="config.early_stopping"
+    )
     return EarlyStopping(monitor=monitor, patience=patience, state=state)
 
 

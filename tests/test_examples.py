@@ -74,9 +74,7 @@ def test_the_custom_step_subclass_trains_on_two_mirrored_replicas(tmp_path):
 def test_the_example_trains_on_two_local_workers(tmp_path):
     workdir = str(tmp_path / "run")
     output = io.StringIO()
-    code = launch(
-        2, [CONFIG, f"--workdir={workdir}", *QUICK], output=output, env=_env_with_repo()
-    )
+    code = launch(2, [CONFIG, f"--workdir={workdir}", *QUICK], output=output, env=_env_with_repo())
     assert code == 0, output.getvalue()[-3000:]
     results = _assert_exports_reload(workdir)
     assert (results["workers"], results["replicas"], results["step"]) == (2, 2, 300)

@@ -18,7 +18,11 @@ def _plateau(training_state, **kwargs):
 
 def _evaluate(action, step, value):
     state = RunState(
-        step=step, total_steps=10_000, steps_in_loop=10, seconds=1.0, examples_per_sec=1.0,
+        step=step,
+        total_steps=10_000,
+        steps_in_loop=10,
+        seconds=1.0,
+        examples_per_sec=1.0,
         train={"loss": 1.0},
     )
     state.set_validation({"accuracy": value})
@@ -41,7 +45,11 @@ def test_skips_host_loops_without_an_evaluation():
     training_state = TrainingState()
     action = _plateau(training_state, patience=1)
     state = RunState(
-        step=10, total_steps=100, steps_in_loop=10, seconds=1.0, examples_per_sec=1.0,
+        step=10,
+        total_steps=100,
+        steps_in_loop=10,
+        seconds=1.0,
+        examples_per_sec=1.0,
         train={"loss": 1.0},
     )
     action(state)

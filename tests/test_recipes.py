@@ -57,7 +57,10 @@ def test_the_best_export_runs_before_a_plateau_and_a_stop(tmp_path):
 @pytest.mark.parametrize(
     "sections, fragment",
     [
-        ({"early_stopping__monitor": "loss", "eval__every_steps": 0}, "set config.eval.every_steps"),
+        (
+            {"early_stopping__monitor": "loss", "eval__every_steps": 0},
+            "set config.eval.every_steps",
+        ),
         ({"early_stopping__monitor": "loss", "early_stopping__patience": 0}, "patience=0"),
         ({"early_stopping__monitor": "loss", "early_stopping__mode": "up"}, "mode='up'"),
         ({"early_stopping__monitor": "loss", "early_stopping__min_delta": -1.0}, "min_delta=-1"),

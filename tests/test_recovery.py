@@ -27,7 +27,11 @@ class StandInCheckpointer:
 
 def _state(step: int, loss: float) -> RunState:
     return RunState(
-        step=step, total_steps=100, steps_in_loop=20, seconds=1.0, examples_per_sec=1.0,
+        step=step,
+        total_steps=100,
+        steps_in_loop=20,
+        seconds=1.0,
+        examples_per_sec=1.0,
         train={"loss": loss},
     )
 
@@ -35,9 +39,11 @@ def _state(step: int, loss: float) -> RunState:
 def _recovery(**kwargs):
     training_state = TrainingState()
     checkpointer = StandInCheckpointer(training_state)
-    return RecoverFromDivergence(
-        checkpointer=checkpointer, training_state=training_state, **kwargs
-    ), checkpointer, training_state
+    return (
+        RecoverFromDivergence(checkpointer=checkpointer, training_state=training_state, **kwargs),
+        checkpointer,
+        training_state,
+    )
 
 
 def test_a_finite_loss_below_the_bound_does_nothing():

@@ -68,4 +68,3 @@ class Workdir:
 
 def _join(root: str, *parts: str) -> str:
     return "/".join([root.rstrip("/"), *parts]) if parts else root
-

@@ -76,16 +76,22 @@ def recipe_actions(config, *, experiment, workdir, metrics, export) -> RecipeAct
     if config.early_stopping.monitor:
         section = config.early_stopping
         actions.early_stopping = EarlyStopping(
-            monitor=_monitor(section.monitor, section.mode, section.min_delta, metrics,
-                             "config.early_stopping"),
+            monitor=_monitor(
+                section.monitor, section.mode, section.min_delta, metrics, "config.early_stopping"
+            ),
             patience=section.patience,
             state=state.early_stopping,
         )
     if config.reduce_on_plateau.monitor:
         section = config.reduce_on_plateau
         actions.reduce_on_plateau = ReduceOnPlateau(
-            monitor=_monitor(section.monitor, section.mode, section.min_delta, metrics,
-                             "config.reduce_on_plateau"),
+            monitor=_monitor(
+                section.monitor,
+                section.mode,
+                section.min_delta,
+                metrics,
+                "config.reduce_on_plateau",
+            ),
             patience=section.patience,
             factor=section.factor,
             min_scale=section.min_scale,
@@ -93,8 +99,13 @@ def recipe_actions(config, *, experiment, workdir, metrics, export) -> RecipeAct
         )
     if config.export.best_metric:
         actions.export_best = ExportBest(
-            monitor=_monitor(config.export.best_metric, config.export.best_mode, 0.0, metrics,
-                             "config.export.best_"),
+            monitor=_monitor(
+                config.export.best_metric,
+                config.export.best_mode,
+                0.0,
+                metrics,
+                "config.export.best_",
+            ),
             export=export,
             workdir=workdir,
             averaged_weights=experiment.averaged_weights,

@@ -67,7 +67,9 @@ def make_dataset_fn(
         ).repeat()
         dataset = dataset.batch(batch_size, drop_remainder=True)
         if class_weights:
-            dataset = dataset.map(_weigh_by_class(class_weights), num_parallel_calls=tf.data.AUTOTUNE)
+            dataset = dataset.map(
+                _weigh_by_class(class_weights), num_parallel_calls=tf.data.AUTOTUNE
+            )
         if not source.shards_itself and input_context.num_input_pipelines > 1:
             dataset = dataset.shard(
                 input_context.num_input_pipelines, input_context.input_pipeline_id
