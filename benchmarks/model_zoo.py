@@ -14,13 +14,13 @@ evaluations without improvement; the row gives the step where it stopped and bot
 """
 
 import argparse
+import importlib
 import json
 import os
-import subprocess
 import sys
-import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _runs import REPO, train_to_results
+
 # The results the model-zoo issue asks for: the best housing Wide & Deep, and the digits MLP.
 DEFAULT_CONFIGS = (
     "california_wide_deep",
@@ -66,31 +66,7 @@ def main() -> int:
 
 
 def _train(config: str, args, workdir: str, more=()) -> dict:
-    if os.path.exists(workdir):
-        sys.exit(f"error: {workdir} exists: remove it or pass another --workdir_root.")
-    began = time.perf_counter()
-    process = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trainer.main",
-            f"--config=configs/{config}.py",
-            f"--strategy={args.strategy}",
-            f"--num_cpu_devices={args.num_cpu_devices}",
-            f"--workdir={workdir}",
-            "--progress=quiet",
-            *more,
-            *args.extra,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    if process.returncode:
-        print(process.stderr[-3000:], file=sys.stderr)
-        sys.exit(f"error: {config} failed with exit {process.returncode}.")
-    with open(os.path.join(workdir, "results.json")) as f:
-        results = json.load(f)
+    results, wall_s = train_to_results(f"configs/{config}.py", workdir, args, more)
     return {
         "config": config,
         "replicas": results["replicas"],
@@ -98,7 +74,7 @@ def _train(config: str, args, workdir: str, more=()) -> dict:
         "test": results["test"],
         "validation": results["validation"],
         "examples_per_sec": results["examples_per_sec"],
-        "wall_s": round(time.perf_counter() - began, 1),
+        "wall_s": wall_s,
         "target": _target(config, results["test"]),
         "early_stopping": results.get("early_stopping"),
     }
@@ -106,8 +82,6 @@ def _train(config: str, args, workdir: str, more=()) -> dict:
 
 def _steps(config: str) -> int:
     sys.path.insert(0, REPO)
-    import importlib
-
     return importlib.import_module(f"configs.{config}").get_config().train.steps
 
 
@@ -138,7 +112,7 @@ def _print_row(row: dict) -> None:
     metrics = ", ".join(f"{k} {v:.4f}" for k, v in sorted(row["test"].items()))
     print(
         f"{row['config']:<36} {row['replicas']} replicas {row['steps']:>6} steps  "
-        f"test: {metrics}  ({row['examples_per_sec']:,.0f} ex/s, {row['wall_s']} s)  "
+        f"test: {metrics}  ({row['examples_per_sec'] or 0:,.0f} ex/s, {row['wall_s']} s)  "
         f"{row['target']}",
         flush=True,
     )

@@ -13,11 +13,10 @@ recipes, what they change and what else was tried: benchmarks/README.md, "Traini
 import argparse
 import json
 import os
-import subprocess
 import sys
-import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _runs import train_to_results
+
 # name: (experiment file, metric, relation, bound on the test result).
 RECIPES = {
     "california_wide_deep_recipe": ("configs/california_wide_deep_recipe.py", "loss", "<=", 0.28),
@@ -56,32 +55,7 @@ def main() -> int:
 def _run(name: str, args, more=()) -> dict:
     """Trains recipe `name` in WORKDIR_ROOT/<name> (with the flags `more`) and returns its row."""
     path, metric, relation, bound = RECIPES[name]
-    workdir = os.path.join(args.workdir_root, name)
-    if os.path.exists(workdir):
-        sys.exit(f"error: {workdir} exists: remove it or pass another --workdir_root.")
-    began = time.perf_counter()
-    process = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trainer.main",
-            f"--config={path}",
-            f"--strategy={args.strategy}",
-            f"--num_cpu_devices={args.num_cpu_devices}",
-            f"--workdir={workdir}",
-            "--progress=quiet",
-            *more,
-            *args.extra,
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    if process.returncode:
-        print(process.stderr[-3000:], file=sys.stderr)
-        sys.exit(f"error: {name} failed with exit {process.returncode}.")
-    with open(os.path.join(workdir, "results.json")) as f:
-        results = json.load(f)
+    results, wall_s = train_to_results(path, os.path.join(args.workdir_root, name), args, more)
     test = results["test"][metric]
     return {
         "recipe": name,
@@ -93,7 +67,7 @@ def _run(name: str, args, more=()) -> dict:
         "test": results["test"],
         "target": f"test {metric} {relation} {bound}",
         "met": bool(test <= bound if relation == "<=" else test >= bound),
-        "wall_s": round(time.perf_counter() - began, 1),
+        "wall_s": wall_s,
     }
 
 
