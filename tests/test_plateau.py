@@ -62,3 +62,12 @@ def test_skips_host_loops_without_an_evaluation():
 def test_bad_settings_are_named(kwargs, fragment):
     with pytest.raises(HarnessError, match=fragment):
         _plateau(TrainingState(), **kwargs)
+
+
+def test_a_scale_below_min_scale_is_never_raised():
+    training_state = TrainingState()
+    training_state.learning_rate_scale.assign(1e-6)  # Divergence recovery lowered it.
+    action = _plateau(training_state, patience=1, min_scale=0.2)
+    _evaluate(action, 10, 0.5)
+    _evaluate(action, 20, 0.4)
+    assert training_state.scale == pytest.approx(1e-6, rel=1e-5)

@@ -49,7 +49,8 @@ class TrainingState(tf.Module):
         return float(self.learning_rate_scale.numpy())
 
     def scale_learning_rate(self, factor: float, *, minimum: float = 0.0) -> float:
-        """Multiplies the scale by `factor`, not below `minimum`; returns the new scale."""
-        scale = max(self.scale * factor, minimum)
+        """Multiplies the scale by `factor`, not below `minimum` (a scale already below it, set
+        by divergence recovery, is kept, never raised); returns the new scale."""
+        scale = max(self.scale * factor, min(minimum, self.scale))
         self.learning_rate_scale.assign(scale)
         return scale

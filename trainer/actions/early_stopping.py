@@ -27,12 +27,7 @@ class EarlyStopping:
         if state.validation is None:
             return
         value = self._monitor.value(state.validation)
-        best, best_step, wait = self._state.read()
-        if self._monitor.improves(value, best):
-            best, best_step, wait = value, state.step, 0
-        else:
-            wait += 1
-        self._state.write(best=best, best_step=best_step, wait=wait)
+        best, best_step, wait = self._monitor.observe(self._state, value, state.step)
         if wait >= self._patience:
             self.stopped_at = state.step
             state.request_stop(

@@ -47,5 +47,16 @@ class Monitor:
             return value < best - self.min_delta
         return value > best + self.min_delta
 
+    def observe(self, record, value: float, step: int) -> tuple[float, int, int]:
+        """Records `value` at `step` in `record` (a MonitorState); returns the best value, its
+        step and the evaluations since it."""
+        best, best_step, wait = record.read()
+        if self.improves(value, best):
+            best, best_step, wait = value, step, 0
+        else:
+            wait += 1
+        record.write(best=best, best_step=best_step, wait=wait)
+        return best, best_step, wait
+
     def describe(self) -> str:
         return f"validation {self.metric} ({self.mode})"

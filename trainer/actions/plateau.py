@@ -38,11 +38,7 @@ class ReduceOnPlateau:
         if state.validation is None:
             return
         value = self._monitor.value(state.validation)
-        best, best_step, wait = self._state.read()
-        if self._monitor.improves(value, best):
-            best, best_step, wait = value, state.step, 0
-        else:
-            wait += 1
+        best, best_step, wait = self._monitor.observe(self._state, value, state.step)
         if wait >= self._patience:
             old = self._training_state.scale
             scale = self._training_state.scale_learning_rate(self._factor, minimum=self._min_scale)
@@ -55,5 +51,4 @@ class ReduceOnPlateau:
                     old,
                     scale,
                 )
-            wait = 0
-        self._state.write(best=best, best_step=best_step, wait=wait)
+            self._state.write(best=best, best_step=best_step, wait=0)  # Count again.
