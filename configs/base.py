@@ -40,7 +40,7 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.train.optimizer = "adam"  # Any Keras optimizer name.
     config.train.optimizer_args = ml_collections.ConfigDict()  # Its other arguments: momentum, ...
     config.train.learning_rate = 1e-3  # The peak learning rate; config.schedule shapes it.
-    config.train.weight_decay = 0.0  # Decoupled weight decay (0: the optimizer's own: adamw's).
+    config.train.weight_decay = 0.0  # Decoupled weight decay (0: off, for adamw too).
     config.train.weight_decay_exclude = ()  # Regexes of variable paths without it ('bias', ...).
     config.train.clipnorm = 0.0  # Clip each gradient to this norm (0: off).
     config.train.global_clipnorm = 0.0  # Clip all gradients together to this norm (0: off).

@@ -105,3 +105,19 @@ def test_the_best_export_and_the_final_export_serve_the_averaged_weights(tmp_pat
     tolerance = results["export"]["allowed_diff"]
     np.testing.assert_allclose(served, averaged, atol=tolerance, rtol=0)
     assert np.max(np.abs(served - raw)) > 100 * tolerance  # Not the raw weights.
+
+
+@pytest.mark.parametrize("stopped_after", ["rename of best to best.previous", "the swap"])
+def test_a_run_stopped_during_the_swap_keeps_a_best_export(tmp_path, stopped_after):
+    workdir, exports = Workdir(str(tmp_path), is_chief=True), []
+    _validate(_best(workdir, exports), 10, 0.5)
+    best, previous = tmp_path / "export" / "best", tmp_path / "export" / "best.previous"
+    if stopped_after == "the swap":  # best/ holds the new export, best.previous the old one.
+        previous.mkdir()
+        (previous / "best.json").write_text('{"step": 1, "value": 0.1, "metric": "accuracy"}')
+    else:  # Only best.previous holds an export.
+        best.rename(previous)
+    resumed = _best(workdir, exports)
+    assert resumed.best["step"] == 10 and read_best(workdir)["step"] == 10
+    _validate(resumed, 20, 0.6)
+    assert read_best(workdir)["step"] == 20 and not previous.exists()

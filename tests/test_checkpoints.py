@@ -277,3 +277,13 @@ def test_read_loads_a_given_checkpoint(tmp_path):
     assert int(fresh.optimizer.iterations.numpy()) == 2
     np.testing.assert_allclose(fresh.layers[1].kernel.numpy(), first_kernel, rtol=0, atol=1e-7)
     assert reader.last_saved_step is None  # read() is not a resume.
+
+
+def test_a_checkpoint_from_before_training_recipes_is_named_as_such(tmp_path):
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    Checkpointer(workdir=workdir, model=_model(), max_to_keep=1).save()  # No TrainingState.
+    checkpointer = Checkpointer(
+        workdir=workdir, model=_model(), training_state=TrainingState(), max_to_keep=1
+    )
+    with pytest.raises(HarnessError, match="from before training recipes"):
+        checkpointer.restore_latest()

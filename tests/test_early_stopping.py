@@ -106,3 +106,23 @@ def test_a_monitored_metric_the_model_does_not_report_is_named(tmp_path):
         "['accuracy', 'loss']",
     )
     assert_ok(train(f"--workdir={tmp_path}", "--config.train.steps=10"))  # Nothing was saved.
+
+
+def test_a_resume_with_another_metric_starts_afresh():
+    training_state = TrainingState()
+    _run(_early_stopping(patience=2, state=training_state.early_stopping), [1.0, 1.1])
+    accuracy = Monitor(metric="accuracy", mode="auto", field="config.early_stopping")
+    resumed = EarlyStopping(monitor=accuracy, patience=2, state=training_state.early_stopping)
+    assert not resumed.stopped_before(200)
+    state = RunState(
+        step=300,
+        total_steps=1000,
+        steps_in_loop=100,
+        seconds=1.0,
+        examples_per_sec=1.0,
+        train={"loss": 1.0},
+    )
+    state.set_validation({"loss": 2.0, "accuracy": 0.5})
+    resumed(state)
+    assert state.stop_reason is None
+    assert resumed.summary()["best"] == pytest.approx(0.5) and resumed.summary()["best_step"] == 300

@@ -215,14 +215,23 @@ def test_a_bad_regex_is_named():
         exclude_weight_decay(model, config.train)
 
 
-def test_exclusions_without_weight_decay_are_refused_but_adamw_decays_by_default():
-    config = _config(optimizer="sgd", weight_decay_exclude=("bias",))
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_exclusions_without_weight_decay_are_refused(optimizer):
+    config = _config(optimizer=optimizer, weight_decay_exclude=("bias",))
     model = _compiled(build_optimizer(config))
     with pytest.raises(HarnessError, match="there is no weight decay: set config.train.weight"):
         exclude_weight_decay(model, config.train)
-    config = _config(optimizer="adamw", weight_decay_exclude=("bias",))
+    config = _config(optimizer=optimizer, weight_decay=0.01, weight_decay_exclude=("bias",))
     model = _compiled(build_optimizer(config), normalization=False)
     assert exclude_weight_decay(model, config.train) == ["net/hidden/bias", "net/out/bias"]
+
+
+def test_a_weight_decay_of_0_turns_adamws_own_off():
+    # The configured values themselves, passed through (no arithmetic).
+    assert build_optimizer(_config(optimizer="adamw")).weight_decay == pytest.approx(0, abs=1e-12)
+    decayed = build_optimizer(_config(optimizer="adamw", weight_decay=0.1))
+    assert decayed.weight_decay == pytest.approx(0.1, rel=1e-12)
+    assert build_optimizer(_config(optimizer="adam")).weight_decay is None
 
 
 def test_two_clip_options_on_the_command_line_are_one_error_line(workdir):

@@ -217,6 +217,20 @@ def test_a_saved_schedule_reloads_with_the_same_rates_and_scale():
             TOTAL,
             ("must be increasing positive steps",),
         ),
+        ("polynomial", {"power": 0.0}, TOTAL, ("power=0.0 must be positive",)),
+        ("exponential", {"decay_rate": -0.5}, TOTAL, ("decay_rate=-0.5 must be positive",)),
+        (
+            "piecewise",
+            {"boundaries": (10,), "multipliers": (1.0, -0.1)},
+            TOTAL,
+            ("must not be negative",),
+        ),
+        (
+            "piecewise",
+            {"boundaries": (10, 100), "multipliers": (1.0, 0.1, 0.01)},
+            100,
+            ("boundaries [100] are not before the last step",),
+        ),
     ],
 )
 def test_a_bad_schedule_names_the_field(name, fields, total, fragments):

@@ -26,6 +26,7 @@ class Checkpointer:
         if training_state is not None:
             tracked["training_state"] = training_state
         self._checkpoint = tf.train.Checkpoint(**tracked)
+        self._has_state = training_state is not None
         self._manager = tf.train.CheckpointManager(
             self._checkpoint,
             directory=workdir.write_path(CHECKPOINTS),
@@ -51,6 +52,15 @@ class Checkpointer:
         latest = tf.train.latest_checkpoint(self.directory)
         if latest is None:
             return 0
+        if self._has_state and not any(
+            name.startswith("training_state/") for name, _ in tf.train.list_variables(latest)
+        ):
+            raise HarnessError(
+                f"Checkpoint {latest} was written by a harness from before training recipes "
+                "(its optimizer holds the learning rate as a variable, not a schedule, and its "
+                "slots are laid out differently): finish that run with the version that "
+                "started it, or start a new --workdir."
+            )
         try:
             self._checkpoint.restore(latest).assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as e:

@@ -95,8 +95,7 @@ def build_experiment(
 
     source = create_source(config.data, seed=config.seed)
     _check_class_weights(config.train.class_weights, source)
-    with strategy.scope():
-        training_state = TrainingState()
+    training_state = TrainingState(strategy)
     model = build_compiled_model(
         config, strategy, source, learning_rate_scale=training_state.learning_rate_scale
     )
@@ -169,6 +168,13 @@ def _check_class_weights(class_weights, source: DataSource) -> None:
         raise HarnessError(
             "config.train.class_weights are for classification; the data source has no classes "
             "(set config.data.num_classes if its labels are classes)."
+        )
+    sample = source.sample_batch(batch_size=2)
+    if len(sample) > 2 or isinstance(sample[1], dict):
+        raise HarnessError(
+            "config.train.class_weights need one class label per example and no sample weights "
+            f"of the source's own; source {type(source).__name__} gives "
+            f"{'sample weights' if len(sample) > 2 else 'labels ' + str(sorted(sample[1]))}."
         )
     if len(class_weights) != classes or min(class_weights) < 0:
         raise HarnessError(

@@ -41,6 +41,9 @@ def build_optimizer(config, *, learning_rate_scale=1.0) -> keras.optimizers.Opti
             raise HarnessError(f"config.train.{field}={value} must be 0 (off) or positive.")
         if value > 0:
             args[field] = float(value)
+    own_decay = inspect.signature(cls.__init__).parameters.get("weight_decay")
+    if train.weight_decay == 0 and own_decay is not None and own_decay.default is not None:
+        args["weight_decay"] = 0.0  # Off means off, also for AdamW (its own default is 0.004).
     if sum(train[field] > 0 for field in ("clipnorm", "global_clipnorm", "clipvalue")) > 1:
         raise HarnessError(
             "Set at most one of config.train.clipnorm, global_clipnorm and clipvalue "
@@ -84,10 +87,7 @@ def exclude_weight_decay(model: keras.Model, train_config) -> list[str]:
     patterns = list(train_config.weight_decay_exclude)
     if not patterns:
         return []
-    if (
-        train_config.weight_decay <= 0
-        and getattr(_inner(model.optimizer), "weight_decay", None) is None
-    ):
+    if train_config.weight_decay <= 0:
         raise HarnessError(
             "config.train.weight_decay_exclude is set but there is no weight decay: set "
             "config.train.weight_decay."

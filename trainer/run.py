@@ -65,6 +65,25 @@ def run_experiment(
 
 def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, progress: str):
     config, checkpointer = experiment.config, experiment.checkpointer
+
+    def export(directory: str, check_on=None) -> dict:
+        return export_model(
+            experiment.model,
+            workdir,
+            keras_file=config.export.keras,
+            saved_model=config.export.saved_model,
+            check_on=check_on,
+            directory=directory,
+        )
+
+    # Built first: their settings are checked before anything is restored or written.
+    recipe = recipe_actions(
+        config,
+        experiment=experiment,
+        workdir=workdir,
+        metrics=scalar_results(experiment.model),
+        export=export,
+    )
     # The Checkpointer restores first, checking that the checkpoint fits this model (a one-line
     # error otherwise); the preemption handler then restores the same checkpoint as it starts.
     start_step = checkpointer.restore_latest()
@@ -74,7 +93,7 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
             f"The workdir's checkpoint is at step {start_step}, past "
             f"config.train.steps={config.train.steps}: raise it or use a new --workdir."
         )
-    if config.recovery.max_rollbacks and checkpointer.last_saved_step is None:
+    if config.recovery.max_rollbacks > 0 and checkpointer.last_saved_step is None:
         checkpointer.save()  # The first rollback needs a checkpoint to go back to.
     workdir.write_json(CONFIG_FILE, config.to_dict())
     logging.info(
@@ -101,23 +120,6 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
         learning_rate=experiment.learning_rate,
     )
 
-    def export(directory: str, check_on=None) -> dict:
-        return export_model(
-            experiment.model,
-            workdir,
-            keras_file=config.export.keras,
-            saved_model=config.export.saved_model,
-            check_on=check_on,
-            directory=directory,
-        )
-
-    recipe = recipe_actions(
-        config,
-        experiment=experiment,
-        workdir=workdir,
-        metrics=scalar_results(experiment.model),
-        export=export,
-    )
     total_steps, stop_reason = config.train.steps, None
     if recipe.early_stopping and recipe.early_stopping.stopped_before(start_step):
         stop_reason = f"early stopping, at step {start_step} in an earlier run"

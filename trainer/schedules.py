@@ -157,8 +157,25 @@ def check_schedule(schedule_config, *, total_steps: int) -> None:
         raise HarnessError(
             f"config.schedule.end_fraction={settings['end_fraction']} must be in [0, 1]."
         )
+    if name == "polynomial" and settings["power"] <= 0:
+        raise HarnessError(f"config.schedule.power={settings['power']} must be positive.")
+    if name == "exponential" and not 0.0 < settings["decay_rate"]:
+        raise HarnessError(
+            f"config.schedule.decay_rate={settings['decay_rate']} must be positive (below 1 to "
+            "decay)."
+        )
     if name == "piecewise":
         boundaries, multipliers = list(settings["boundaries"]), list(settings["multipliers"])
+        if any(m < 0 for m in multipliers):
+            raise HarnessError(
+                f"config.schedule.multipliers={tuple(multipliers)} must not be negative."
+            )
+        late = [b for b in boundaries if b >= total_steps]
+        if late:
+            raise HarnessError(
+                f"config.schedule.boundaries {late} are not before the last step "
+                f"(config.train.steps={total_steps}): the run never reaches them."
+            )
         if len(multipliers) != len(boundaries) + 1:
             raise HarnessError(
                 f"config.schedule.multipliers has {len(multipliers)} values for "

@@ -3,9 +3,11 @@
 The learning-rate scale (lowered by reduce-on-plateau and by divergence recovery) and the
 progress of early stopping and of the plateau watch. The same variables exist in every run,
 whether those actions are on or off, so a run can switch one on and still resume from its
-checkpoints. Create it inside the strategy scope: the optimizer reads the scale in each step.
+checkpoints. The scale is created in the strategy's scope (the optimizer reads it in each step);
+the monitors' variables, read on the host only, outside it.
 """
 
+import contextlib
 import math
 
 import tensorflow as tf
@@ -19,6 +21,9 @@ class MonitorState(tf.Module):
         self.best = tf.Variable(math.nan, trainable=False, dtype=tf.float64, name="best")
         self.best_step = tf.Variable(-1, trainable=False, dtype=tf.int64, name="best_step")
         self.wait = tf.Variable(0, trainable=False, dtype=tf.int64, name="wait")
+        # Which metric and mode the values are of (a fingerprint; 0: none yet), so that a run
+        # resumed with another monitor starts afresh instead of comparing with another metric.
+        self.watching = tf.Variable(0, trainable=False, dtype=tf.int64, name="watching")
 
     def read(self) -> tuple[float | None, int, int]:
         """(best or None before the first evaluation, its step, evaluations since)."""
@@ -36,11 +41,12 @@ class MonitorState(tf.Module):
 
 
 class TrainingState(tf.Module):
-    def __init__(self):
+    def __init__(self, strategy: tf.distribute.Strategy | None = None):
         super().__init__(name="training_state")
-        self.learning_rate_scale = tf.Variable(
-            1.0, trainable=False, dtype=tf.float32, name="learning_rate_scale"
-        )
+        with strategy.scope() if strategy else contextlib.nullcontext():
+            self.learning_rate_scale = tf.Variable(
+                1.0, trainable=False, dtype=tf.float32, name="learning_rate_scale"
+            )
         self.early_stopping = MonitorState("early_stopping")
         self.reduce_on_plateau = MonitorState("reduce_on_plateau")
 

@@ -3,8 +3,11 @@
 After each evaluation that beats the best so far, the model (its averaged weights under EMA)
 is exported to export/best/ beside best.json, which names the step, the metric and its value.
 The best so far is read back from best.json when a run resumes, so a worse model never
-replaces a better one, across restarts too. The new export is written next to the old one and
-swapped in only when complete: a run killed mid-export keeps the previous best.
+replaces a better one, across restarts too. The new export is written to best.partial/ and
+swapped in by renames (best -> best.previous, best.partial -> best, then best.previous is
+deleted); a run killed between them leaves a complete export in one of the three, which the
+next run moves back to best/ before reading it. (On gs:// a directory rename copies objects,
+so a kill during one can still leave a partial copy; best.json is written last.)
 """
 
 import json
@@ -17,6 +20,7 @@ from trainer.actions.monitor import Monitor
 from trainer.workdir import BEST_EXPORT, Workdir
 
 RECORD = "best.json"
+_PARTIAL, _PREVIOUS = f"{BEST_EXPORT}.partial", f"{BEST_EXPORT}.previous"
 
 
 class ExportBest:
@@ -24,6 +28,8 @@ class ExportBest:
         """`export(directory)` exports the model under the workdir-relative `directory`."""
         self._monitor, self._export, self._workdir = monitor, export, workdir
         self._averaged = averaged_weights
+        if workdir.is_chief:
+            _recover_interrupted_swap(workdir)
         self.best = read_best(workdir)
         if self.best and self.best.get("metric") != monitor.metric:
             logging.warning(
@@ -40,7 +46,7 @@ class ExportBest:
         value = self._monitor.value(state.validation)
         if not self._monitor.improves(value, self.best and self.best["value"]):
             return
-        partial = f"{BEST_EXPORT}.partial"
+        partial = _PARTIAL
         if self._workdir.is_chief and tf.io.gfile.exists(self._workdir.path(partial)):
             tf.io.gfile.rmtree(self._workdir.path(partial))  # Left by a run killed mid-export.
         with self._averaged.swapped_in():
@@ -55,10 +61,14 @@ class ExportBest:
         if self._workdir.is_chief:
             with tf.io.gfile.GFile(self._workdir.path(partial, RECORD), "w") as f:
                 f.write(json.dumps(record, indent=2, sort_keys=True) + "\n")
-            final = self._workdir.path(BEST_EXPORT)
+            final, previous = self._workdir.path(BEST_EXPORT), self._workdir.path(_PREVIOUS)
+            if tf.io.gfile.exists(previous):  # Left by a run stopped after its swap.
+                tf.io.gfile.rmtree(previous)
             if tf.io.gfile.exists(final):
-                tf.io.gfile.rmtree(final)
+                tf.io.gfile.rename(final, previous)
             tf.io.gfile.rename(self._workdir.path(partial), final)
+            if tf.io.gfile.exists(previous):
+                tf.io.gfile.rmtree(previous)
             logging.info(
                 "New best validation %s %.6g at step %d: exported to %s (%s).",
                 self._monitor.metric,
@@ -68,6 +78,21 @@ class ExportBest:
                 ", ".join(sorted(exported)),
             )
         self.best = record
+
+
+def _recover_interrupted_swap(workdir: Workdir) -> None:
+    """Puts back in best/ the complete export a run killed during the swap left elsewhere."""
+    final = workdir.path(BEST_EXPORT)
+    if tf.io.gfile.exists(f"{final}/{RECORD}"):
+        return
+    for candidate in (_PARTIAL, _PREVIOUS):  # The newer complete one first.
+        path = workdir.path(candidate)
+        if tf.io.gfile.exists(f"{path}/{RECORD}"):
+            if tf.io.gfile.exists(final):
+                tf.io.gfile.rmtree(final)
+            tf.io.gfile.rename(path, final)
+            logging.warning("Recovered the best export from %s (a run stopped mid-swap).", path)
+            return
 
 
 def read_best(workdir: Workdir) -> dict | None:

@@ -18,7 +18,7 @@ class EarlyStopping:
 
     def stopped_before(self, step: int) -> bool:
         """Whether the state restored at `step` says an earlier run stopped there."""
-        if self._state.read()[2] < self._patience:
+        if self._monitor.read(self._state)[2] < self._patience:
             return False
         self.stopped_at = step
         return True
@@ -38,7 +38,7 @@ class EarlyStopping:
 
     def summary(self) -> dict:
         """For results.json: whether it stopped the run, where, and on what."""
-        best, best_step, wait = self._state.read()
+        best, best_step, wait = self._monitor.read(self._state)
         return {
             "stopped": self.stopped_at is not None,
             "step": self.stopped_at,

@@ -4,6 +4,10 @@ Shared by early stopping, reduce-on-plateau and the best export (Keras's `monito
 `min_delta`; Orbit's `NewBestMetric`).
 """
 
+import zlib
+
+from absl import logging
+
 from trainer.errors import HarnessError
 
 MODES = ("min", "max", "auto")
@@ -47,10 +51,26 @@ class Monitor:
             return value < best - self.min_delta
         return value > best + self.min_delta
 
+    def read(self, record) -> tuple[float | None, int, int]:
+        """`record` (a MonitorState) as (best, its step, evaluations since), reset first if it
+        holds another metric's values (a run resumed with another monitor or mode)."""
+        fingerprint = zlib.crc32(f"{self.metric}:{self.mode}".encode()) + 1
+        if int(record.watching.numpy()) != fingerprint:
+            if record.read()[0] is not None:
+                logging.warning(
+                    "%s: the checkpoint's progress is of another metric or mode; starting "
+                    "afresh on %s.",
+                    self._metric_field,
+                    self.describe(),
+                )
+            record.write(best=None, best_step=-1, wait=0)
+            record.watching.assign(fingerprint)
+        return record.read()
+
     def observe(self, record, value: float, step: int) -> tuple[float, int, int]:
         """Records `value` at `step` in `record` (a MonitorState); returns the best value, its
         step and the evaluations since it."""
-        best, best_step, wait = record.read()
+        best, best_step, wait = self.read(record)
         if self.improves(value, best):
             best, best_step, wait = value, step, 0
         else:

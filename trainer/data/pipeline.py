@@ -66,13 +66,13 @@ def make_dataset_fn(
             shuffle_buffer, seed=pipeline_seed, reshuffle_each_iteration=True
         ).repeat()
         dataset = dataset.batch(batch_size, drop_remainder=True)
-        if class_weights:
-            dataset = dataset.map(
-                _weigh_by_class(class_weights), num_parallel_calls=tf.data.AUTOTUNE
-            )
         if not source.shards_itself and input_context.num_input_pipelines > 1:
             dataset = dataset.shard(
                 input_context.num_input_pipelines, input_context.input_pipeline_id
+            )
+        if class_weights:  # After sharding: only this pipeline's batches.
+            dataset = dataset.map(
+                _weigh_by_class(class_weights), num_parallel_calls=tf.data.AUTOTUNE
             )
         if max_steps:
             replicas_per_pipeline = (
