@@ -83,7 +83,8 @@ def _config_error(error: Exception, path: str) -> str:
     return (
         f"bad config field in {path}: {text}. The harness's fields are in configs/base.py; a "
         "plug-in's arguments are the fields of config.model.args / config.data.args, filled "
-        "from its signature by base.get_config(model=..., data=...)."
+        "from its signature by base.get_config(model=..., data=...); config.train.optimizer_args "
+        "and loss_args hold what the experiment file set with base.use_optimizer / use_loss."
     )
 
 

@@ -1,4 +1,8 @@
-"""TensorBoard scalars of each host loop under WORKDIR/train: loss, metrics, speed, and rate."""
+"""TensorBoard scalars of each host loop under WORKDIR/train: loss, metrics, speed, and rate.
+
+`learning_rate` at step s is the optimizer's `learning_rate` after that step: the schedule at its
+step counter, the rate of the next step (what Keras's own TensorBoard callback logs).
+"""
 
 from trainer.actions import RunState
 
