@@ -42,8 +42,6 @@ def main() -> int:
     _print_line(_COLUMNS)
     rows = []
     for name in names:
-        # Runs to the end of the recipe's schedule. A later --early_stopping mode goes here: a
-        # second run per recipe with the early-stopping flags, compared with this one.
         rows.append(_run(name, args))
         _print_row(rows[-1])
     if args.out:
@@ -52,10 +50,10 @@ def main() -> int:
     return 0 if all(row["met"] for row in rows) else 1
 
 
-def _run(name: str, args, more=()) -> dict:
-    """Trains recipe `name` in WORKDIR_ROOT/<name> (with the flags `more`) and returns its row."""
+def _run(name: str, args) -> dict:
+    """Trains recipe `name` to the end of its schedule in WORKDIR_ROOT/<name>; returns its row."""
     path, metric, relation, bound = RECIPES[name]
-    results, wall_s = train_to_results(path, os.path.join(args.workdir_root, name), args, more)
+    results, wall_s = train_to_results(path, os.path.join(args.workdir_root, name), args)
     test = results["test"][metric]
     return {
         "recipe": name,

@@ -33,7 +33,9 @@ def _best(workdir, exports):
         exports.append(directory)
         return {"keras": path}
 
-    monitor = Monitor(metric="accuracy", mode="auto", field="config.export.best_")
+    monitor = Monitor(
+        metric="accuracy", mode="auto", field="config.export", metric_name="best_metric"
+    )
     return ExportBest(monitor=monitor, export=export, workdir=workdir, averaged_weights=Unchanged())
 
 

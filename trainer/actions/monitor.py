@@ -17,13 +17,19 @@ _HIGHER_IS_BETTER = ("acc", "auc", "precision", "recall", "f1", "iou")
 
 
 class Monitor:
-    def __init__(self, *, metric: str, mode: str, min_delta: float = 0.0, field: str):
-        """`field`: the config section, e.g. config.early_stopping (its monitor, mode and
-        min_delta), or config.export.best_ (its best_metric and best_mode)."""
-        if field.endswith("best_"):
-            self._metric_field, mode_field = f"{field}metric", f"{field}mode"
-        else:
-            self._metric_field, mode_field = f"{field}.monitor", f"{field}.mode"
+    def __init__(
+        self,
+        *,
+        metric: str,
+        mode: str,
+        min_delta: float = 0.0,
+        field: str,
+        metric_name: str = "monitor",
+        mode_name: str = "mode",
+    ):
+        """`field`: the config section; `metric_name` and `mode_name`: its fields that hold
+        the metric and the mode (config.export names them best_metric and best_mode)."""
+        self._metric_field, mode_field = f"{field}.{metric_name}", f"{field}.{mode_name}"
         if mode not in MODES:
             raise HarnessError(f"{mode_field}={mode!r} must be one of {', '.join(MODES)}.")
         if min_delta < 0:

@@ -104,7 +104,8 @@ def recipe_actions(config, *, experiment, workdir, metrics, export) -> RecipeAct
                 config.export.best_mode,
                 0.0,
                 metrics,
-                "config.export.best_",
+                "config.export",
+                names=("best_metric", "best_mode"),
             ),
             export=export,
             workdir=workdir,
@@ -113,7 +114,14 @@ def recipe_actions(config, *, experiment, workdir, metrics, export) -> RecipeAct
     return actions
 
 
-def _monitor(metric, mode, min_delta, metrics, field) -> Monitor:
-    monitor = Monitor(metric=metric, mode=mode, min_delta=min_delta, field=field)
+def _monitor(metric, mode, min_delta, metrics, field, names=("monitor", "mode")) -> Monitor:
+    monitor = Monitor(
+        metric=metric,
+        mode=mode,
+        min_delta=min_delta,
+        field=field,
+        metric_name=names[0],
+        mode_name=names[1],
+    )
     monitor.check(metrics)
     return monitor
