@@ -52,7 +52,7 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.train.class_weights = ()  # A weight per class for the training loss (): all 1.
     config.train.metrics = ("accuracy",)  # Keras metric names, reported under train/ and eval/.
     config.train.loss_weights = ml_collections.ConfigDict()  # {output: weight}; missing ones: 1.
-    config.train.jit_compile = False  # XLA-compile the train step (real GPUs/TPUs, one CPU).
+    config.train.jit_compile = "auto"  # XLA: auto (on for GPUs/TPUs, off on CPUs), True, False.
     config.train.jit_steps = 4  # With jit_compile: train steps per XLA computation.
 
     # The learning rate over the steps: config.train.learning_rate shaped by a decay after a

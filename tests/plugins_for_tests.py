@@ -80,3 +80,19 @@ class CountingSource(DataSource):
 
 
 NOT_CALLABLE = 42
+
+
+def not_compilable(*, input_shape, num_classes):
+    """An MLP with a NumPy op in its forward pass: XLA has no kernel for it."""
+    from trainer.keras_api import keras
+
+    class NumpyIdentity(keras.layers.Layer):
+        def call(self, x):
+            y = tf.numpy_function(lambda a: a, [x], tf.float32)
+            y.set_shape(x.shape)
+            return y
+
+    inputs = keras.Input(input_shape)
+    hidden = keras.layers.Dense(32, activation="relu")(keras.layers.Flatten()(inputs))
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(NumpyIdentity()(hidden))
+    return keras.Model(inputs, outputs)

@@ -154,3 +154,15 @@ def test_the_keras_file_compiles_in_plain_keras_with_a_schedule_and_smoothing(tm
     assert loss == "SparseCategoricalCrossentropy"
     assert float(rate) == pytest.approx(0.01 * 0.5 * 1 / 10, rel=1e-5)  # Step 1 of warmup.
     assert not hasattr(model, "get_compile_config") or "get_compile_config" not in vars(model)
+
+
+def test_a_keras_file_that_cannot_be_reloaded_is_one_error_with_advice(tmp_path):
+    class Unregistered(keras.layers.Layer):  # Not registered with Keras: no way back.
+        def call(self, x):
+            return x * 2.0
+
+    inputs = keras.Input((4,), name="features")
+    model = keras.Model(inputs, keras.layers.Dense(3)(Unregistered()(inputs)))
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    with pytest.raises(HarnessError, match="cannot be reloaded.*register_keras_serializable"):
+        export_model(model, workdir, keras_file=True, saved_model=False, check_on=FEATURES)

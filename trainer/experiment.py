@@ -17,6 +17,7 @@ from trainer.checkpoints import Checkpointer
 from trainer.data import DataSource, create_source, make_dataset_fn
 from trainer.ema import AveragedWeights
 from trainer.errors import HarnessError
+from trainer.jit import XlaFallback, choose_jit
 from trainer.keras_api import keras
 from trainer.loop import HostLoop
 from trainer.training_state import TrainingState
@@ -31,7 +32,7 @@ class Experiment:
     source: DataSource
     model: keras.Model
     checkpointer: Checkpointer
-    loop: HostLoop
+    loop: XlaFallback  # .train(iterator, steps); .loop is the HostLoop in use.
     training_state: TrainingState
     averaged_weights: AveragedWeights
     _evaluation_datasets: dict = dataclasses.field(default_factory=dict)
@@ -83,11 +84,10 @@ def build_experiment(
     config, *, strategy: tf.distribute.Strategy, workdir: Workdir, jit_compile: bool | None = None
 ) -> Experiment:
     """`jit_compile` overrides config.train.jit_compile (the evaluator never compiles)."""
-    jit_compile = config.train.jit_compile if jit_compile is None else jit_compile
     check_config(config, strategy.num_replicas_in_sync)
-    _check_jit_devices(jit_compile, strategy)
+    jit = choose_jit(config.train.jit_compile if jit_compile is None else jit_compile, strategy)
     try:
-        precision = resolve_precision(config.precision, strategy, jit_compile=jit_compile)
+        precision = resolve_precision(config.precision, strategy, jit_compile=jit.enabled)
     except ValueError as e:
         raise HarnessError(str(e)) from e
     keras.mixed_precision.set_global_policy(precision)
@@ -115,12 +115,15 @@ def build_experiment(
             training_state=training_state,
             max_to_keep=config.checkpoint.max_to_keep,
         ),
-        loop=HostLoop(
-            strategy=strategy,
-            model=model,
-            jit_compile=jit_compile,
-            jit_steps=config.train.jit_steps,
-            accumulator=accumulator,
+        loop=XlaFallback(
+            choice=jit,
+            make_loop=lambda enabled: HostLoop(
+                strategy=strategy,
+                model=model,
+                jit_compile=enabled,
+                jit_steps=config.train.jit_steps,
+                accumulator=accumulator,
+            ),
         ),
         training_state=training_state,
         averaged_weights=AveragedWeights(model, strategy),
@@ -180,20 +183,4 @@ def _check_class_weights(class_weights, source: DataSource) -> None:
         raise HarnessError(
             f"config.train.class_weights has {len(class_weights)} weight(s); give one "
             f"non-negative weight per class, {classes} in all, in class order."
-        )
-
-
-def _check_jit_devices(jit_compile: bool, strategy) -> None:
-    """XLA cannot run one replica per logical CPU device (it reads every variable from CPU:0)."""
-    if not jit_compile:
-        return
-    try:
-        devices = strategy.extended.worker_devices
-    except RuntimeError:  # The default strategy: one device.
-        return
-    if len(devices) > 1 and all("CPU" in d for d in devices):
-        raise HarnessError(
-            f"config.train.jit_compile=True cannot run on {len(devices)} logical CPU devices "
-            "(XLA looks for every variable on CPU:0): train on one CPU device (no "
-            "--num_cpu_devices) or on GPUs/TPUs, or set config.train.jit_compile=False."
         )

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from trainer.errors import HarnessError
+from trainer.errors import HarnessError, first_line
 from trainer.keras_api import keras
 from trainer.workdir import EXPORT, Workdir
 
@@ -68,7 +68,15 @@ def check_export(model: keras.Model, written: dict, features) -> tuple[dict, flo
     scale = max(1.0, max(float(np.max(np.abs(e))) for e in expected))
     for kind, path in written.items():
         # Keep the reloaded object alive while it runs: its functions do not hold its variables.
-        reloaded = load_keras_model(path) if kind == "keras" else tf.saved_model.load(path)
+        try:
+            reloaded = load_keras_model(path) if kind == "keras" else tf.saved_model.load(path)
+        except (TypeError, ValueError) as e:
+            raise HarnessError(
+                f"The exported {kind} model at {path} cannot be reloaded ({first_line(e)}). "
+                "Decorate the model's own layers and classes with "
+                "@keras.saving.register_keras_serializable(), or set "
+                f"config.export.{'keras' if kind == 'keras' else 'saved_model'}=False."
+            ) from e
         if kind == "keras":
             got = _flat(reloaded(features, training=False))
         else:

@@ -97,9 +97,11 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
         checkpointer.save()  # The first rollback needs a checkpoint to go back to.
     workdir.write_json(CONFIG_FILE, config.to_dict())
     logging.info(
-        "Workdir %s; precision %s; %d replica(s); start at step %d of %d.",
+        "Workdir %s; precision %s; XLA %s (%s); %d replica(s); start at step %d of %d.",
         workdir.root,
         experiment.precision,
+        "on" if experiment.loop.choice.enabled else "off",
+        experiment.loop.choice.reason,
         choice.strategy.num_replicas_in_sync,
         start_step,
         config.train.steps,
@@ -167,6 +169,7 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
         "strategy_reason": choice.reason,
         "replicas": choice.strategy.num_replicas_in_sync,
         "precision": experiment.precision,
+        "jit_compile": experiment.loop.choice.as_results(),
         "global_batch_size": config.train.global_batch_size,
         "steps_this_run": step - start_step,
         "examples_per_sec": reporter.examples_per_sec,
