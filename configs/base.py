@@ -54,6 +54,7 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.train.loss_weights = ml_collections.ConfigDict()  # {output: weight}; missing ones: 1.
     config.train.jit_compile = "auto"  # XLA: auto (on for GPUs/TPUs, off on CPUs), True, False.
     config.train.jit_steps = 4  # With jit_compile: train steps per XLA computation.
+    config.train.profile_steps = ""  # START:END: a TensorBoard profile of those steps ('': none).
 
     # The learning rate over the steps: config.train.learning_rate shaped by a decay after a
     # linear warmup. Decays start when the warmup ends; piecewise boundaries are absolute steps.

@@ -111,3 +111,11 @@ def test_a_rollback_ends_that_loops_actions_and_training_goes_on_from_its_step()
     assert loop.calls == [10, 10, 10, 10]  # 0-10, 10-20 (rolled back to 10), 10-20, 20-30.
     assert after == [10, 20, 30]  # Not at the loop that rolled back.
     assert last.step == 30
+
+
+def test_host_loops_also_end_at_an_actions_stops():
+    loop, seen = StandInLoop(), []
+    window = Scheduled(lambda state: seen.append(state.step), stops=(13, 17))
+    _controller(loop, [window], total=30).run()
+    assert loop.calls == [10, 3, 4, 10, 3]  # 10, 13, 17, 27, 30.
+    assert seen == [10, 13, 17, 27, 30]

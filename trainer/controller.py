@@ -65,5 +65,5 @@ class Controller:
 
     def _next_stop(self) -> int:
         stops = [self._total, self._step + self._steps_per_loop]
-        stops += [s.next_step(self._step) for s in self._actions if s.every_steps > 0]
-        return min(stops)
+        stops += [s.next_step(self._step) for s in self._actions]
+        return min(stop for stop in stops if stop is not None)

@@ -17,6 +17,7 @@ from trainer.actions import Scheduled
 from trainer.actions.checkpoint import SaveCheckpoint
 from trainer.actions.evaluation import Evaluate
 from trainer.actions.preemption import SaveIfPreempted
+from trainer.actions.profiler import PROFILE, Profile, parse_window
 from trainer.actions.progress import Progress
 from trainer.actions.recipes import recipe_actions
 from trainer.actions.summaries import WriteTrainSummaries
@@ -84,6 +85,7 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
         metrics=scalar_results(experiment.model),
         export=export,
     )
+    window = parse_window(config.train.profile_steps, total_steps=config.train.steps)
     # The Checkpointer restores first, checking that the checkpoint fits this model (a one-line
     # error otherwise); the preemption handler then restores the same checkpoint as it starts.
     start_step = checkpointer.restore_latest()
@@ -127,6 +129,12 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
         stop_reason = f"early stopping, at step {start_step} in an earlier run"
         logging.info("%s: not training on.", stop_reason.capitalize())
         total_steps = start_step
+    profiler = window and Profile(
+        window=window,
+        logdir=workdir.path(PROFILE),
+        is_chief=workdir.is_chief,
+        start_step=start_step,
+    )
     iterator = experiment.train_iterator(start_step)
     controller = Controller(
         train=lambda steps: experiment.loop.train(iterator, steps),
@@ -146,11 +154,14 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
             *user_actions(config.actions, workdir=workdir.root, is_chief=workdir.is_chief),
             *_every(config.checkpoint.every_steps, SaveCheckpoint(checkpointer), "checkpoint"),
             *([Scheduled(SaveIfPreempted(preemption), name="preemption")] if preemption else []),
+            *([Scheduled(profiler, name="profile", stops=window)] if profiler else []),
         ],
         agree=experiment.loop.any_worker,
     )
     last = controller.run()
     step = experiment.step()
+    if profiler:
+        profiler.stop(step)  # A run that stopped inside the window.
     if last is not None and last.stop_reason:
         stop_reason = last.stop_reason
         logging.info("Stopped at step %d of %d: %s", step, config.train.steps, stop_reason)
@@ -180,6 +191,11 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
         "test": test,
         "export": exported,
         "ema": experiment.averaged_weights.enabled,
+        "profile": (
+            {"steps": list(profiler.profiled), "dir": workdir.path(PROFILE)}
+            if profiler and profiler.profiled
+            else None
+        ),
         "learning_rate": experiment.learning_rate(),
         "learning_rate_scale": experiment.training_state.scale,
         **recipe.results(),

@@ -51,17 +51,20 @@ Action = Callable[[RunState], None]
 @dataclasses.dataclass(frozen=True)
 class Scheduled:
     """`action` after every host loop (`every_steps` 0), or when the step is a multiple of
-    `every_steps` (host loops end there: the Controller stops at each interval)."""
+    `every_steps` (host loops end there: the Controller stops at each interval). Host loops also
+    end at each step in `stops` (an action that must act at given steps, such as the profiler)."""
 
     action: Action
     every_steps: int = 0
     name: str = ""
+    stops: tuple[int, ...] = ()
 
     def due(self, step: int) -> bool:
         return self.every_steps <= 0 or step % self.every_steps == 0
 
     def next_step(self, step: int) -> int | None:
         """The next step after `step` at which this action wants a host loop to end."""
-        if self.every_steps <= 0:
-            return None
-        return (step // self.every_steps + 1) * self.every_steps
+        candidates = [stop for stop in self.stops if stop > step]
+        if self.every_steps > 0:
+            candidates.append((step // self.every_steps + 1) * self.every_steps)
+        return min(candidates) if candidates else None
