@@ -28,7 +28,7 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.data.source = data  # A registered source (trainer/data) or 'package.module:callable'.
     config.data.args = ml_collections.ConfigDict()  # The source's keyword arguments.
     config.data.num_classes = 0  # Classes for the model's head if the source cannot tell (0: its).
-    config.data.shuffle_buffer = 10_000  # Examples in the training shuffle buffer.
+    config.data.shuffle_buffer = 10_000  # Streamed sources' shuffle buffer (in memory: whole).
     config.data.cache = "memory"  # Cache decoded examples: memory, a file prefix, or '' (none).
     config.data.label_outputs = ()  # Model outputs that each train on the label (auxiliary heads).
 

@@ -316,3 +316,18 @@ def test_mirrored_evaluation_equals_one_replica_and_never_sees_an_empty_batch():
             assert abs(mirrored["mean_output"] - 1 / 3) <= 1e-6, key
         else:
             assert {"loss", "accuracy"} <= mirrored.keys(), key
+
+
+def test_in_memory_training_batches_are_one_permutation_per_epoch_across_epoch_ends():
+    from trainer.data.pipeline import _shuffled_batches
+
+    features = np.arange(10, dtype=np.float32).reshape(10, 1) * 10
+    labels = np.arange(10, dtype=np.int32)
+    batches = list(_shuffled_batches((features, labels), 4, seed=7).take(5).as_numpy_iterator())
+    stream = np.concatenate([y for _, y in batches])  # 20 labels: two whole epochs.
+    assert sorted(stream[:10]) == list(range(10)) and sorted(stream[10:]) == list(range(10))
+    assert list(stream[:10]) != list(stream[10:])  # Reshuffled each epoch.
+    for x, y in batches:
+        np.testing.assert_array_equal(x[:, 0], y * 10)  # Features gathered with their labels.
+    again = list(_shuffled_batches((features, labels), 4, seed=7).take(5).as_numpy_iterator())
+    np.testing.assert_array_equal(np.concatenate([y for _, y in again]), stream)  # Seeded.

@@ -1,9 +1,11 @@
-"""Examples/s of the input pipeline alone, per split, to see whether input or compute limits.
+"""Examples/s of the input pipeline alone, per split, against training, to see which limits.
 
-    python -m trainer.data_bench --config=configs/california_mlp.py --batches=200
+    python -m trainer.data_bench --config=configs/california_mlp.py --batches=1000
 
 The pipeline is the one training uses (same source, batch, cache, shuffle and prefetch) on one
-input pipeline; compare with the `ex/s` of the training log lines.
+input pipeline. With `--train_steps=N` (default 300) the harness also trains the config's model
+for N steps on one device, from that pipeline, and prints the ratio of the input pipeline's
+examples/s to training's: below about 3 the input pipeline is close to being the limit.
 """
 
 import os
@@ -40,13 +42,42 @@ def measure(config, batches: int) -> dict[str, float]:
         )(tf.distribute.InputContext())
         if not training:
             dataset = dataset.repeat()  # Time as many batches as for train.
+        # Read inside a tf.function, as the training loop reads its batches: a Python loop
+        # would time Python's per-batch overhead, not the pipeline.
         iterator = iter(dataset)
-        next(iterator)
-        examples, began = 0, time.perf_counter()
-        for _ in range(batches):
-            examples += int(tf.nest.flatten(next(iterator))[-1].shape[0])
-        rates[split] = examples / (time.perf_counter() - began)
+
+        @tf.function
+        def count(n, iterator=iterator):
+            total = tf.constant(0, tf.int64)
+            for _ in tf.range(n):
+                total += tf.shape(tf.nest.flatten(next(iterator))[-1], out_type=tf.int64)[0]
+            return total
+
+        count(tf.constant(min(batches, 20)))  # Warm-up: tracing, filling caches and prefetch.
+        began = time.perf_counter()
+        rates[split] = int(count(tf.constant(batches))) / (time.perf_counter() - began)
     return rates
+
+
+def measure_training(config, steps: int) -> float:
+    """Examples/s of the harness training the config's model on one device, after one host
+    loop of warm-up (tracing), reading the same training pipeline."""
+    import tempfile
+
+    import tensorflow as tf
+
+    from trainer.experiment import build_experiment
+    from trainer.workdir import Workdir
+
+    with tempfile.TemporaryDirectory() as scratch:
+        experiment = build_experiment(
+            config, strategy=tf.distribute.get_strategy(), workdir=Workdir(scratch, is_chief=True)
+        )
+        iterator = experiment.train_iterator(0)
+        experiment.loop.train(iterator, min(config.train.steps_per_loop, steps))
+        began = time.perf_counter()
+        experiment.loop.train(iterator, steps)
+        return steps * config.train.global_batch_size / (time.perf_counter() - began)
 
 
 def main(argv):
@@ -55,13 +86,20 @@ def main(argv):
     config, _ = cli.load_config()
     try:
         rates = measure(config, flags.FLAGS.batches)
+        training = (
+            measure_training(config, flags.FLAGS.train_steps) if flags.FLAGS.train_steps else None
+        )
     except HarnessError as e:
         cli.fail(str(e), exit_code=e.exit_code)
     for split, rate in rates.items():
         print(f"{split:<11} {rate:>12,.0f} examples/s", flush=True)
+    if training:
+        print(f"{'training':<11} {training:>12,.0f} examples/s (one device)", flush=True)
+        print(f"input/training: {rates['train'] / training:.1f}x", flush=True)
 
 
 if __name__ == "__main__":
-    flags.DEFINE_integer("batches", 200, "Batches timed per split (after one warm-up).")
+    flags.DEFINE_integer("batches", 1000, "Batches timed per split (after a warm-up).")
+    flags.DEFINE_integer("train_steps", 300, "Training steps timed (0: input only).", lower_bound=0)
     cli.define_config_flag()
     app.run(main, flags_parser=cli.parse_flags)
