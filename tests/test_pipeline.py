@@ -319,15 +319,28 @@ def test_mirrored_evaluation_equals_one_replica_and_never_sees_an_empty_batch():
 
 
 def test_in_memory_training_batches_are_one_permutation_per_epoch_across_epoch_ends():
-    from trainer.data.pipeline import _shuffled_batches
+    from trainer.data.sources import shuffled_batches
 
     features = np.arange(10, dtype=np.float32).reshape(10, 1) * 10
     labels = np.arange(10, dtype=np.int32)
-    batches = list(_shuffled_batches((features, labels), 4, seed=7).take(5).as_numpy_iterator())
+    batches = list(shuffled_batches((features, labels), 4, seed=7).take(5).as_numpy_iterator())
     stream = np.concatenate([y for _, y in batches])  # 20 labels: two whole epochs.
     assert sorted(stream[:10]) == list(range(10)) and sorted(stream[10:]) == list(range(10))
     assert list(stream[:10]) != list(stream[10:])  # Reshuffled each epoch.
     for x, y in batches:
         np.testing.assert_array_equal(x[:, 0], y * 10)  # Features gathered with their labels.
-    again = list(_shuffled_batches((features, labels), 4, seed=7).take(5).as_numpy_iterator())
+    again = list(shuffled_batches((features, labels), 4, seed=7).take(5).as_numpy_iterator())
     np.testing.assert_array_equal(np.concatenate([y for _, y in again]), stream)  # Seeded.
+
+
+def test_a_streamed_split_is_held_as_arrays_only_when_small_and_rectangular():
+    from trainer.data.pipeline import _in_memory
+
+    examples = tf.data.Dataset.from_tensor_slices(
+        ({"x": np.ones((10, 3), np.float32)}, np.arange(10, dtype=np.int64))
+    )
+    features, labels = _in_memory(examples, limit=10_000)
+    assert features["x"].shape == (10, 3) and list(labels) == list(range(10))
+    assert _in_memory(examples, limit=100) is None  # 200 bytes: over the limit.
+    ragged = tf.data.Dataset.range(1, 4).map(lambda n: (tf.ones([n]), n))
+    assert _in_memory(ragged, limit=10_000) is None

@@ -2,7 +2,10 @@
 
 Training batches of an in-memory source (numpy arrays) skip the per-example stages: each epoch
 is a seeded permutation of all the indices, cut into batches that are gathered from the arrays
-at once (about 1.4x the examples/s of shuffle-repeat-batch here; benchmarks/README.md).
+at once (about 1.4x the examples/s of shuffle-repeat-batch here; benchmarks/README.md). With
+`cache="memory"`, a streamed source's split (its pipeline's shard) is decoded once into arrays
+the same way when it takes at most MATERIALIZE_BYTES; a larger or ragged one is cached and
+shuffled example by example.
 
 Evaluation is exact, and no replica ever gets an empty batch. Each global batch is divided across
 the replicas in sync, as Keras's own `evaluate` divides it under a strategy; where the split's size
@@ -17,10 +20,15 @@ padded examples would count.
 import math
 from collections.abc import Callable
 
+import numpy as np
 import tensorflow as tf
 
-from trainer.data.sources import DataSource, InMemorySource
+from trainer.data.sources import DataSource, shuffled_batches
 from trainer.errors import HarnessError
+
+# The most a pipeline's decoded training split may take to be held as arrays (its tensors are
+# then copied once more into the input graph).
+MATERIALIZE_BYTES = 256 * 2**20
 
 
 def make_dataset_fn(
@@ -64,11 +72,14 @@ def make_dataset_fn(
             return _evaluation_batches(
                 source, split, input_context, batch_size, max_steps, cached
             ).prefetch(tf.data.AUTOTUNE)
-        if isinstance(source, InMemorySource):
-            dataset = _shuffled_batches(source.splits[split], batch_size, seed)
-        else:
+        pipeline_seed = seed + (input_context.input_pipeline_id if source.shards_itself else 0)
+        dataset = source.training_batches(split, batch_size, seed=seed)
+        if dataset is None and cache == "memory":  # Decoded once, then batched as arrays.
+            arrays = _in_memory(source.examples(split, input_context), MATERIALIZE_BYTES)
+            if arrays is not None:
+                dataset = shuffled_batches(arrays, batch_size, pipeline_seed)
+        if dataset is None:
             dataset = cached(source.examples(split, input_context), input_context)
-            pipeline_seed = seed + (input_context.input_pipeline_id if source.shards_itself else 0)
             dataset = dataset.shuffle(
                 shuffle_buffer, seed=pipeline_seed, reshuffle_each_iteration=True
             ).repeat()
@@ -91,27 +102,21 @@ def make_dataset_fn(
     return dataset_fn
 
 
-def _shuffled_batches(arrays, batch_size: int, seed: int) -> tf.data.Dataset:
-    """Endless training batches of in-memory arrays, with no per-example work: each epoch is a
-    seeded permutation of the indices (all of them, whatever shuffle_buffer says), the epochs'
-    indices are cut into batches that run across epoch ends, as shuffle-repeat-batch does, and
-    each batch is gathered from the arrays at once. The same seed gives every input pipeline
-    the same order, as the pipeline's sharding needs."""
-    count = len(tf.nest.flatten(arrays)[0])
-    tensors = tf.nest.map_structure(tf.convert_to_tensor, arrays)
-
-    def permutation(epoch):
-        keys = tf.random.stateless_uniform(
-            [count], seed=tf.stack([tf.constant(seed, tf.int64), epoch])
-        )
-        return tf.argsort(keys)
-
-    indices = tf.data.Dataset.range(2**62).map(permutation)
-    batches = indices.rebatch(batch_size, drop_remainder=True)
-    return batches.map(
-        lambda index: tf.nest.map_structure(lambda t: tf.gather(t, index), tensors),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
+def _in_memory(dataset: tf.data.Dataset, limit: int):
+    """This pipeline's examples as numpy arrays, or None when they take more than `limit`
+    bytes or do not batch (examples of different shapes)."""
+    chunks, size = [], 0
+    try:
+        for chunk in dataset.batch(4096).as_numpy_iterator():
+            size += sum(np.asarray(a).nbytes for a in tf.nest.flatten(chunk))
+            if size > limit:
+                return None
+            chunks.append(chunk)
+    except tf.errors.InvalidArgumentError:  # Ragged examples: the per-example path takes them.
+        return None
+    if not chunks:
+        return None
+    return tf.nest.map_structure(lambda *parts: np.concatenate(parts), *chunks)
 
 
 def _weigh_by_class(class_weights):

@@ -45,6 +45,11 @@ class DataSource(abc.ABC):
         dataset = self.examples("train", tf.distribute.InputContext()).batch(batch_size)
         return next(iter(dataset.take(1)))
 
+    def training_batches(self, split: str, batch_size: int, *, seed: int):
+        """Endless shuffled batches of the whole split when the source can make them faster
+        than shuffle-repeat-batch over `examples`; None (the pipeline then does that)."""
+        return None
+
 
 class InMemorySource(DataSource):
     """Splits held as numpy arrays; every input pipeline holds them all and takes its batches."""
@@ -60,6 +65,10 @@ class InMemorySource(DataSource):
 
     def train_features(self):
         return self._splits["train"][0]
+
+    def training_batches(self, split, batch_size, *, seed):
+        self.examples(split, tf.distribute.InputContext())  # Names an unknown split.
+        return shuffled_batches(self._splits[split], batch_size, seed)
 
     def examples(self, split, input_context):
         if split not in self._splits:
@@ -171,7 +180,36 @@ class LabelForEachOutput(DataSource):
     def train_features(self):
         return self._source.train_features()
 
+    def training_batches(self, split, batch_size, *, seed):
+        batches = self._source.training_batches(split, batch_size, seed=seed)
+        if batches is None:
+            return None
+        return batches.map(lambda x, y: (x, {name: y for name in self._outputs}))
+
     def __getattr__(self, name):  # find_corrupt_file and other source-specific helpers.
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self._source, name)
+
+
+def shuffled_batches(arrays, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Endless training batches of in-memory arrays, with no per-example work: each epoch is a
+    seeded permutation of the indices (all of them, whatever shuffle_buffer says), the epochs'
+    indices are cut into batches that run across epoch ends, as shuffle-repeat-batch does, and
+    each batch is gathered from the arrays at once. The same seed gives every input pipeline
+    the same order, as the pipeline's sharding needs."""
+    count = len(tf.nest.flatten(arrays)[0])
+    tensors = tf.nest.map_structure(tf.convert_to_tensor, arrays)
+
+    def permutation(epoch):
+        keys = tf.random.stateless_uniform(
+            [count], seed=tf.stack([tf.constant(seed, tf.int64), epoch])
+        )
+        return tf.argsort(keys)
+
+    indices = tf.data.Dataset.range(2**62).map(permutation)
+    batches = indices.rebatch(batch_size, drop_remainder=True)
+    return batches.map(
+        lambda index: tf.nest.map_structure(lambda t: tf.gather(t, index), tensors),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
