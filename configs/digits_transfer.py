@@ -5,7 +5,7 @@ Train the source model, then this one from its export (the new 2-class head does
 old 8-class one, so it starts fresh; every other layer starts from the source model):
 
     python -m trainer.main --config=configs/digits_mlp.py --workdir=/tmp/digits_0to7 \
-        --config.data.digits.classes='(0,1,2,3,4,5,6,7)'
+        --config.data.args.classes='(0,1,2,3,4,5,6,7)'
     python -m trainer.main --config=configs/digits_transfer.py --workdir=/tmp/digits_8or9 \
         --config.model.init_from=/tmp/digits_0to7/export/model.keras
 """
