@@ -207,9 +207,14 @@ def shuffled_batches(arrays, batch_size: int, seed: int) -> tf.data.Dataset:
         )
         return tf.argsort(keys)
 
+    # Gathered BLOCK batches at a time, then cut: the per-batch cost of a gather per feature
+    # (a CSV has one array per column) is paid once per block.
     indices = tf.data.Dataset.range(2**62).map(permutation)
-    batches = indices.rebatch(batch_size, drop_remainder=True)
-    return batches.map(
+    blocks = indices.rebatch(batch_size * _BLOCK, drop_remainder=True).map(
         lambda index: tf.nest.map_structure(lambda t: tf.gather(t, index), tensors),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
+    return blocks.rebatch(batch_size, drop_remainder=True)
+
+
+_BLOCK = 16
