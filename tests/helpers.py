@@ -45,6 +45,39 @@ def read_scalars(event_dir) -> dict[str, list[tuple[int, float]]]:
     return read_event_dir(str(event_dir))
 
 
+def run_state(step: int, *, loss: float = 1.0, validation=None, steps_in_loop: int = 10):
+    """The RunState an action sees after the host loop that ended at `step`, with the given
+    training loss and, if given, this step's validation results."""
+    from trainer.actions import RunState
+
+    state = RunState(
+        step=step,
+        total_steps=10_000,
+        steps_in_loop=steps_in_loop,
+        seconds=1.0,
+        examples_per_sec=1.0,
+        train={"loss": loss},
+    )
+    if validation is not None:
+        state.set_validation(validation)
+    return state
+
+
+def raises_one_line(call, *fragments) -> str:
+    """`call()` raises a HarnessError of one line holding every fragment; returns its text."""
+    import pytest
+
+    from trainer.errors import HarnessError
+
+    with pytest.raises(HarnessError) as raised:
+        call()
+    message = str(raised.value)
+    assert "\n" not in message, message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
 def assert_ok(process: subprocess.CompletedProcess) -> None:
     assert process.returncode == 0, f"exit {process.returncode}\n{process.stderr[-4000:]}"
 

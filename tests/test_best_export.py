@@ -8,8 +8,7 @@ import pytest
 import tensorflow as tf
 
 from configs import digits_mlp
-from tests.helpers import assert_ok, read_results, read_scalars, train
-from trainer.actions import RunState
+from tests.helpers import assert_ok, read_results, read_scalars, run_state, train
 from trainer.actions.best_export import ExportBest, read_best
 from trainer.actions.monitor import Monitor
 from trainer.workdir import Workdir
@@ -40,16 +39,7 @@ def _best(workdir, exports):
 
 
 def _validate(action, step, accuracy):
-    state = RunState(
-        step=step,
-        total_steps=1000,
-        steps_in_loop=10,
-        seconds=1.0,
-        examples_per_sec=1.0,
-        train={"loss": 1.0},
-    )
-    state.set_validation({"accuracy": accuracy, "loss": 1 - accuracy})
-    action(state)
+    action(run_state(step, validation={"accuracy": accuracy, "loss": 1 - accuracy}))
 
 
 def test_only_a_better_metric_replaces_the_best_even_after_a_resume(tmp_path):

@@ -3,8 +3,7 @@ worker stopping at the same step, and results.json saying where and on what."""
 
 import pytest
 
-from tests.helpers import Cluster, assert_ok, read_results, train
-from trainer.actions import RunState
+from tests.helpers import Cluster, assert_ok, read_results, run_state, train
 from trainer.actions.early_stopping import EarlyStopping
 from trainer.actions.monitor import Monitor
 from trainer.training_state import TrainingState
@@ -13,16 +12,7 @@ from trainer.training_state import TrainingState
 def _run(action, values, start=100):
     states = []
     for i, value in enumerate(values):
-        step = start * (i + 1)
-        state = RunState(
-            step=step,
-            total_steps=10_000,
-            steps_in_loop=100,
-            seconds=1.0,
-            examples_per_sec=1.0,
-            train={"loss": 1.0},
-        )
-        state.set_validation({"loss": value})
+        state = run_state(start * (i + 1), validation={"loss": value}, steps_in_loop=100)
         action(state)
         states.append(state)
         if state.stop_reason:
@@ -114,15 +104,7 @@ def test_a_resume_with_another_metric_starts_afresh():
     accuracy = Monitor(metric="accuracy", mode="auto", field="config.early_stopping")
     resumed = EarlyStopping(monitor=accuracy, patience=2, state=training_state.early_stopping)
     assert not resumed.stopped_before(200)
-    state = RunState(
-        step=300,
-        total_steps=1000,
-        steps_in_loop=100,
-        seconds=1.0,
-        examples_per_sec=1.0,
-        train={"loss": 1.0},
-    )
-    state.set_validation({"loss": 2.0, "accuracy": 0.5})
+    state = run_state(300, validation={"loss": 2.0, "accuracy": 0.5}, steps_in_loop=100)
     resumed(state)
     assert state.stop_reason is None
     assert resumed.summary()["best"] == pytest.approx(0.5) and resumed.summary()["best_step"] == 300

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from configs import base
-from tests.helpers import assert_one_line_error, train
+from tests.helpers import assert_one_line_error, raises_one_line, train
 from trainer.errors import HarnessError
 from trainer.keras_api import create_all_variables, keras
 from trainer.optimizers import build_optimizer, exclude_weight_decay, optimizer_class
@@ -23,13 +23,7 @@ def _config(**train):
 
 
 def _raises(config, *fragments):
-    with pytest.raises(HarnessError) as raised:
-        build_optimizer(config)
-    message = str(raised.value)
-    assert "\n" not in message, message
-    for fragment in fragments:
-        assert fragment in message, message
-    return message
+    return raises_one_line(lambda: build_optimizer(config), *fragments)
 
 
 def test_the_named_optimizer_gets_its_own_arguments_and_the_harness_options():

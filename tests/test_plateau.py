@@ -3,7 +3,7 @@ without improvement, never below min_scale, and the count restarts."""
 
 import pytest
 
-from trainer.actions import RunState
+from tests.helpers import run_state
 from trainer.actions.monitor import Monitor
 from trainer.actions.plateau import ReduceOnPlateau
 from trainer.errors import HarnessError
@@ -17,16 +17,7 @@ def _plateau(training_state, **kwargs):
 
 
 def _evaluate(action, step, value):
-    state = RunState(
-        step=step,
-        total_steps=10_000,
-        steps_in_loop=10,
-        seconds=1.0,
-        examples_per_sec=1.0,
-        train={"loss": 1.0},
-    )
-    state.set_validation({"accuracy": value})
-    action(state)
+    action(run_state(step, validation={"accuracy": value}))
 
 
 def test_the_scale_halves_after_patience_and_stops_at_min_scale():
@@ -44,15 +35,7 @@ def test_the_scale_halves_after_patience_and_stops_at_min_scale():
 def test_skips_host_loops_without_an_evaluation():
     training_state = TrainingState()
     action = _plateau(training_state, patience=1)
-    state = RunState(
-        step=10,
-        total_steps=100,
-        steps_in_loop=10,
-        seconds=1.0,
-        examples_per_sec=1.0,
-        train={"loss": 1.0},
-    )
-    action(state)
+    action(run_state(10))
     assert training_state.reduce_on_plateau.read() == (None, -1, 0)
 
 

@@ -6,8 +6,14 @@ import math
 import pytest
 import tensorflow as tf
 
-from tests.helpers import assert_ok, assert_one_line_error, read_results, read_scalars, train
-from trainer.actions import RunState
+from tests.helpers import (
+    assert_ok,
+    assert_one_line_error,
+    read_results,
+    read_scalars,
+    run_state,
+    train,
+)
 from trainer.actions.recovery import RecoverFromDivergence
 from trainer.errors import HarnessError, TrainingDiverged
 from trainer.training_state import TrainingState
@@ -25,15 +31,8 @@ class StandInCheckpointer:
         return self.last_saved_step
 
 
-def _state(step: int, loss: float) -> RunState:
-    return RunState(
-        step=step,
-        total_steps=100,
-        steps_in_loop=20,
-        seconds=1.0,
-        examples_per_sec=1.0,
-        train={"loss": loss},
-    )
+def _state(step: int, loss: float):
+    return run_state(step, loss=loss, steps_in_loop=20)
 
 
 def _recovery(**kwargs):
