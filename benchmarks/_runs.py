@@ -9,6 +9,15 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def add_run_flags(parser, *, workdir_root: str) -> None:
+    """The flags every benchmark script takes: strategy, devices, workdirs, output, extra flags."""
+    parser.add_argument("--strategy", default="mirrored")
+    parser.add_argument("--num_cpu_devices", type=int, default=2)
+    parser.add_argument("--workdir_root", default=workdir_root)
+    parser.add_argument("--out", default="")
+    parser.add_argument("extra", nargs="*", help="flags for every run, after --")
+
+
 def train_to_results(config_path: str, workdir: str, args, flags=()) -> tuple[dict, float]:
     """Trains `config_path` (relative to the repo) in a new `workdir` under `args.strategy` and
     `args.num_cpu_devices`, with `flags` and `args.extra`; returns (results.json, wall seconds).

@@ -19,7 +19,7 @@ import json
 import os
 import sys
 
-from _runs import REPO, train_to_results
+from _runs import REPO, add_run_flags, train_to_results
 
 # The results the model-zoo issue asks for: the best housing Wide & Deep, and the digits MLP.
 DEFAULT_CONFIGS = (
@@ -37,12 +37,8 @@ TARGETS = {"california": ("loss", "<=", 0.30), "digits_mlp": ("accuracy", ">=", 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS))
-    parser.add_argument("--strategy", default="mirrored")
-    parser.add_argument("--num_cpu_devices", type=int, default=2)
-    parser.add_argument("--workdir_root", default="/tmp/model_zoo")
-    parser.add_argument("--out", default="")
     parser.add_argument("--early_stopping", type=int, default=0, help="patience; 0: off")
-    parser.add_argument("extra", nargs="*", help="flags for every run, after --")
+    add_run_flags(parser, workdir_root="/tmp/model_zoo")
     args = parser.parse_args()
     rows = []
     for config in args.configs.split(","):

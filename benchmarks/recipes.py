@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-from _runs import train_to_results
+from _runs import add_run_flags, train_to_results
 
 # name: (experiment file, metric, relation, bound on the test result).
 RECIPES = {
@@ -29,11 +29,7 @@ _WIDTHS = (28, 16, 16, 22, 4, 6)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipes", default=",".join(RECIPES))
-    parser.add_argument("--strategy", default="mirrored")
-    parser.add_argument("--num_cpu_devices", type=int, default=2)
-    parser.add_argument("--workdir_root", default="/tmp/recipes")
-    parser.add_argument("--out", default="")
-    parser.add_argument("extra", nargs="*", help="flags for every run, after --")
+    add_run_flags(parser, workdir_root="/tmp/recipes")
     args = parser.parse_args()
     names = args.recipes.split(",")
     unknown = sorted(set(names) - set(RECIPES))
