@@ -1,4 +1,5 @@
-"""Kubernetes manifests for N MultiWorkerMirrored workers: a headless Service and an Indexed Job.
+"""Kubernetes manifests for N MultiWorkerMirrored workers: a headless Service and an Indexed Job
+(or, with --sweep_pods, an Indexed Job of sweep processes sharing one study).
 
     python -m launch.kubernetes --name=digits --image=REGISTRY/trainer:TAG --workers=4 \
         --workdir=gs://BUCKET/runs/digits --gpus_per_worker=1 -- \
@@ -50,19 +51,7 @@ def manifests(
     grace_s: int = 120,
 ) -> list[dict]:
     """The Service and the Job, as dicts ready for yaml.safe_dump_all."""
-    # Pod hostnames are `<name>-<index>` and must stay a DNS label (63 characters).
-    if not name or len(name) > 50 or not _DNS_LABEL.match(name):
-        raise ManifestError(
-            f"--name={name!r} must be 1-50 lowercase letters, digits or '-', starting with a "
-            "letter (pods are named <name>-<index>)."
-        )
-    if not image:
-        raise ManifestError("--image is required: build and push this repo's Dockerfile.")
-    if not workdir or "://" not in workdir:
-        raise ManifestError(
-            f"--workdir={workdir!r} must be storage every pod reaches, such as gs://BUCKET/run: "
-            "a pod's local disk is gone when it is rescheduled, and with it the checkpoints."
-        )
+    _check_job(name=name, image=image, workdir=workdir)
     reserved = [a for a in trainer_args if a.split("=")[0] in ("--strategy", "--workdir")]
     if reserved:
         raise ManifestError(
@@ -136,6 +125,103 @@ def manifests(
     return [service, job]
 
 
+def sweep_manifests(
+    *,
+    name: str,
+    image: str,
+    pods: int,
+    workdir: str,
+    sweep_args=(),
+    storage_secret: str = "",
+    gpus_per_pod: int = 0,
+    cpu: str = "2",
+    memory: str = "8Gi",
+    retries: int = 3,
+    grace_s: int = 120,
+) -> list[dict]:
+    """An Indexed Job of `pods` sweep processes (`python -m trainer.sweep`) sharing one study.
+
+    The study lives in a database every pod reaches; its URL (with the password) comes from the
+    Secret `storage_secret` (key `url`) as TRAINER_SWEEP_STORAGE, or from --storage after
+    '--'. Each pod asks the study for trials until the budget (--trials) is spent; pods need
+    no Service (they never talk to each other). A pod stopped by SIGTERM saves its trial and
+    exits 42: retried without counting, and the trial resumes from its checkpoint.
+    """
+    _check_job(name=name, image=image, workdir=workdir)
+    given_storage = any(a.startswith("--storage=") for a in sweep_args)
+    if bool(storage_secret) == given_storage:
+        raise ManifestError(
+            "Name the study's database once: --storage_secret=SECRET (a Secret whose key `url` "
+            "holds postgresql://USER:PASSWORD@HOST/DB; kubectl create secret generic SECRET "
+            "--from-literal=url=...), or --storage=URL after '--'."
+        )
+    reserved = [a for a in sweep_args if a.split("=")[0] == "--workdir"]
+    if reserved:
+        raise ManifestError(f"{reserved} is set by the launcher's --workdir: remove it after '--'.")
+    labels = {"app.kubernetes.io/name": "trainer-sweep", "app.kubernetes.io/instance": name}
+    resources = {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
+    if gpus_per_pod:
+        resources["limits"]["nvidia.com/gpu"] = gpus_per_pod
+    env = []
+    if storage_secret:
+        secret = {"name": storage_secret, "key": "url"}
+        env.append({"name": "TRAINER_SWEEP_STORAGE", "valueFrom": {"secretKeyRef": secret}})
+    container = {
+        "name": CONTAINER,
+        "image": image,
+        "command": ["python", "-m", "trainer.sweep"],
+        "args": [f"--workdir={workdir}", *sweep_args],
+        "env": env,
+        "resources": resources,
+    }
+    job = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "completionMode": "Indexed",  # JOB_COMPLETION_INDEX seeds each pod's sampler.
+            "completions": pods,
+            "parallelism": pods,
+            "backoffLimit": retries,
+            "podFailurePolicy": {
+                "rules": [
+                    _on_exit_codes("FailJob", [BAD_INPUT_EXIT_CODE]),
+                    _on_exit_codes("Ignore", [PREEMPTED_EXIT_CODE]),
+                    {
+                        "action": "Ignore",
+                        "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
+                    },
+                ]
+            },
+            "template": {
+                "metadata": {"labels": dict(labels)},  # A copy: YAML without anchors.
+                "spec": {
+                    "restartPolicy": "Never",  # Required by podFailurePolicy.
+                    "terminationGracePeriodSeconds": grace_s,
+                    "containers": [container],
+                },
+            },
+        },
+    }
+    return [job]
+
+
+def _check_job(*, name: str, image: str, workdir: str) -> None:
+    # Pod hostnames are `<name>-<index>` and must stay a DNS label (63 characters).
+    if not name or len(name) > 50 or not _DNS_LABEL.match(name):
+        raise ManifestError(
+            f"--name={name!r} must be 1-50 lowercase letters, digits or '-', starting with a "
+            "letter (pods are named <name>-<index>)."
+        )
+    if not image:
+        raise ManifestError("--image is required: build and push this repo's Dockerfile.")
+    if not workdir or "://" not in workdir:
+        raise ManifestError(
+            f"--workdir={workdir!r} must be storage every pod reaches, such as gs://BUCKET/run: "
+            "a pod's local disk is gone when it is rescheduled, and with it the checkpoints."
+        )
+
+
 def _on_exit_codes(action: str, codes: list[int]) -> dict:
     return {
         "action": action,
@@ -158,24 +244,49 @@ def define_flags() -> None:
         "grace_s", 120, "Seconds from SIGTERM to SIGKILL: time for every worker to save."
     )
     flags.DEFINE_string("out", "-", "Where to write the YAML ('-' = stdout).")
+    flags.DEFINE_integer(
+        "sweep_pods",
+        0,
+        "Render a hyperparameter sweep instead: this many pods of `python -m trainer.sweep` "
+        "(flags after '--' go to it) sharing one study.",
+        lower_bound=0,
+    )
+    flags.DEFINE_string(
+        "storage_secret", "", "Sweeps: the Secret whose key `url` holds the study's database URL."
+    )
 
 
 def main(argv):
     FLAGS = flags.FLAGS
     try:
-        documents = manifests(
-            name=FLAGS.name,
-            image=FLAGS.image,
-            workers=FLAGS.workers,
-            workdir=FLAGS.workdir,
-            trainer_args=argv[1:],
-            gpus_per_worker=FLAGS.gpus_per_worker,
-            cpu=FLAGS.cpu,
-            memory=FLAGS.memory,
-            port=FLAGS.port,
-            retries=FLAGS.retries,
-            grace_s=FLAGS.grace_s,
-        )
+        if FLAGS.sweep_pods:
+            documents = sweep_manifests(
+                name=FLAGS.name,
+                image=FLAGS.image,
+                pods=FLAGS.sweep_pods,
+                workdir=FLAGS.workdir,
+                sweep_args=argv[1:],
+                storage_secret=FLAGS.storage_secret,
+                gpus_per_pod=FLAGS.gpus_per_worker,
+                cpu=FLAGS.cpu,
+                memory=FLAGS.memory,
+                retries=FLAGS.retries,
+                grace_s=FLAGS.grace_s,
+            )
+        else:
+            documents = manifests(
+                name=FLAGS.name,
+                image=FLAGS.image,
+                workers=FLAGS.workers,
+                workdir=FLAGS.workdir,
+                trainer_args=argv[1:],
+                gpus_per_worker=FLAGS.gpus_per_worker,
+                cpu=FLAGS.cpu,
+                memory=FLAGS.memory,
+                port=FLAGS.port,
+                retries=FLAGS.retries,
+                grace_s=FLAGS.grace_s,
+            )
     except ManifestError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

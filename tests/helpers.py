@@ -82,9 +82,11 @@ def assert_ok(process: subprocess.CompletedProcess) -> None:
     assert process.returncode == 0, f"exit {process.returncode}\n{process.stderr[-4000:]}"
 
 
-def assert_one_line_error(process: subprocess.CompletedProcess, *fragments: str) -> str:
-    """The run failed with exit 2 and one `error:` line that contains every fragment."""
-    assert process.returncode == 2, f"exit {process.returncode}\n{process.stderr[-4000:]}"
+def assert_one_line_error(
+    process: subprocess.CompletedProcess, *fragments: str, exit_code: int = 2
+) -> str:
+    """The run failed with `exit_code` and one `error:` line that contains every fragment."""
+    assert process.returncode == exit_code, f"exit {process.returncode}\n{process.stderr[-4000:]}"
     errors = [line for line in process.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1, process.stderr[-4000:]
     for fragment in fragments:

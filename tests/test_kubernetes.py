@@ -6,7 +6,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from launch.kubernetes import ManifestError, manifests
+from launch.kubernetes import ManifestError, manifests, sweep_manifests
 from strategies.cluster import derive_tf_config
 from tests.helpers import run_module
 
@@ -92,3 +92,64 @@ def test_the_command_line_prints_the_manifests_and_refuses_bad_flags(tmp_path):
     assert documents == expected
     process = run_module("launch.kubernetes", "--name=digits", "--image=x", "--workdir=/tmp/r")
     assert process.returncode == 2 and "error: --workdir='/tmp/r'" in process.stderr
+
+
+_SWEEP = dict(name="housing-tpe", image="registry.example/trainer:1", workdir="gs://b/sweeps/tpe")
+_SWEEP_ARGS = ["--config=configs/california_mlp.py", "--sweep=configs/sweeps/california_tpe.py"]
+
+
+@pytest.mark.parametrize("version", ["1.31.0", "1.37.0"])
+def test_a_sweep_is_an_indexed_job_of_sweep_processes_sharing_one_study(version):
+    (job,) = sweep_manifests(
+        pods=4, sweep_args=[*_SWEEP_ARGS, "--trials=60"], storage_secret="sweep-db", **_SWEEP
+    )
+    kubernetes_validate.validate(job, version, strict=True)
+    spec = job["spec"]
+    assert spec["completionMode"] == "Indexed" and spec["completions"] == spec["parallelism"] == 4
+    container = spec["template"]["spec"]["containers"][0]
+    assert container["command"] == ["python", "-m", "trainer.sweep"]
+    assert container["args"] == ["--workdir=gs://b/sweeps/tpe", *_SWEEP_ARGS, "--trials=60"]
+    (storage,) = container["env"]
+    assert storage["name"] == "TRAINER_SWEEP_STORAGE"  # trainer.sweep's --storage default.
+    assert storage["valueFrom"]["secretKeyRef"] == {"name": "sweep-db", "key": "url"}
+    by_code = {
+        code: rule["action"]
+        for rule in spec["podFailurePolicy"]["rules"]
+        if "onExitCodes" in rule
+        for code in rule["onExitCodes"]["values"]
+    }
+    assert by_code == {2: "FailJob", 42: "Ignore"}  # 75 (database not ready) counts, retried.
+    assert "&id" not in yaml.safe_dump(job)
+
+
+@pytest.mark.parametrize(
+    "overrides, fragment",
+    [
+        (dict(storage_secret=""), "Name the study's database once"),
+        (dict(sweep_args=["--storage=postgresql://x@h/db"]), "Name the study's database once"),
+        (dict(workdir="/tmp/sweep"), "must be storage every pod reaches"),
+        (dict(sweep_args=["--workdir=gs://b/other"]), "set by the launcher's --workdir"),
+        (dict(name="Bad_Name"), "lowercase"),
+    ],
+)
+def test_bad_sweep_flags_are_named(overrides, fragment):
+    args = dict(pods=2, sweep_args=_SWEEP_ARGS, storage_secret="db", **_SWEEP)
+    args.update(overrides)
+    with pytest.raises(ManifestError, match=fragment.replace("'", ".")):
+        sweep_manifests(**args)
+
+
+def test_the_command_line_renders_a_sweep():
+    process = run_module(
+        "launch.kubernetes",
+        "--name=housing",
+        "--image=r/t:1",
+        "--workdir=gs://b/s",
+        "--sweep_pods=3",
+        "--storage_secret=db",
+        "--",
+        *_SWEEP_ARGS,
+    )
+    assert process.returncode == 0, process.stderr
+    (job,) = list(yaml.safe_load_all(process.stdout))
+    assert job["kind"] == "Job" and job["spec"]["completions"] == 3

@@ -150,13 +150,8 @@ def _hparams_tags(directory: str) -> set[str]:
     return tags
 
 
-def test_pruning_stops_a_clearly_worse_trial_and_a_failing_trial_does_not_end_the_sweep(
-    tmp_path,
-):
-    parameters = """{
-        "train.learning_rate": space.log_range(1e-7, 1e-2),
-        "train.optimizer": space.choice(["adam", "no_such_optimizer"]),
-    }"""
+def test_pruning_stops_a_clearly_worse_trial_under_two_replicas(tmp_path):
+    parameters = '{"train.learning_rate": space.log_range(1e-7, 1e-2)}'
     path = sweep_file(
         tmp_path,
         parameters=parameters,
@@ -165,24 +160,45 @@ def test_pruning_stops_a_clearly_worse_trial_and_a_failing_trial_does_not_end_th
         pruner_args='{"n_startup_trials": 1, "n_warmup_steps": 0}',
     )
     workdir = str(tmp_path / "sweep")
-    args = [f"--sweep={path}", "--trials=0", f"--workdir={workdir}", *QUICK]
+    args = [f"--sweep={path}", "--trials=0", f"--workdir={workdir}", "--strategy=mirrored"]
+    args += [*QUICK, "--", "--num_cpu_devices=2"]
     assert sweep(*args).returncode == 0  # Creates the study; runs nothing.
     study = load(journal(workdir))
-    study.enqueue_trial({"train.learning_rate": 3e-3, "train.optimizer": "adam"})
-    study.enqueue_trial({"train.learning_rate": 1e-7, "train.optimizer": "adam"})  # No progress.
-    study.enqueue_trial({"train.learning_rate": 3e-3, "train.optimizer": "no_such_optimizer"})
-    args[1] = "--trials=3"
+    study.enqueue_trial({"train.learning_rate": 3e-3})
+    study.enqueue_trial({"train.learning_rate": 1e-7})  # Learns nothing: clearly worse.
+    args[1] = "--trials=2"
     process = sweep(*args)
     assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
-    good, slow, broken = load(journal(workdir)).trials
+    good, slow = load(journal(workdir)).trials
+    assert read_results(good.user_attrs[studies.TRIAL_DIR])["replicas"] == 2
     assert good.state == TrialState.COMPLETE
     assert slow.state == TrialState.PRUNED
     assert slow.value > good.value  # Its last reported validation loss.
     assert read_results(slow.user_attrs[studies.TRIAL_DIR])["step"] == 20  # Stopped at once.
     assert "pruned by the sweep at step 20" in slow.user_attrs["note"]
+
+
+def test_a_grid_runs_each_point_under_two_workers_and_a_failing_trial_does_not_end_it(tmp_path):
+    path = sweep_file(
+        tmp_path,
+        parameters='{"train.optimizer": space.choice(["adam", "no_such_optimizer"])}',
+        sampler="grid",
+    )
+    workdir = str(tmp_path / "sweep")
+    process = sweep(
+        f"--sweep={path}", "--trials=5", f"--workdir={workdir}", "--workers_per_trial=2", *QUICK
+    )
+    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
+    assert "Every point of the grid has run." in process.stdout
+    trials = load(journal(workdir)).trials
+    assert len(trials) == 2  # The grid's two points, not the budget's five.
+    (adam,) = [t for t in trials if t.params["train.optimizer"] == "adam"]
+    (broken,) = [t for t in trials if t.params["train.optimizer"] == "no_such_optimizer"]
+    assert adam.state == TrialState.COMPLETE
+    assert read_results(adam.user_attrs[studies.TRIAL_DIR])["workers"] == 2
     assert broken.state == TrialState.FAIL
     assert "no_such_optimizer" in broken.user_attrs[studies.FAIL_REASON]
-    assert "trial 2 failed" in process.stdout
+    assert f"trial {broken.number} failed" in process.stdout
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +279,7 @@ def test_a_sweep_stopped_mid_trial_continues_with_no_trial_lost_or_repeated(tmp_
         "--config.train.steps=6000",
         "--config.eval.every_steps=200",
         "--config.train.steps_per_loop=50",
-        "--config.checkpoint.every_steps=200",
+        "--config.checkpoint.every_steps=6000",  # Only the save on SIGTERM can resume it.
     ]
     first, lines = start_sweep(*args), []
     _wait_for(first, "validation at step 200", lines)
@@ -302,8 +318,13 @@ def test_a_sweep_stopped_mid_trial_continues_with_no_trial_lost_or_repeated(tmp_
         ({"parameters": '{"train.steps": space.int_range(100, 100)}'}, ["empty of choices"]),
         ({"parameters": '{"train.learning_rate": space.float_range(0.1, 0.01)}'}, ["reversed"]),
         ({"storage": "sqlite:////no/such/directory/study.db"}, ["cannot open the study storage"]),
-        ({"storage": "postgresql://me:secret@127.0.0.1:1/db"}, ["postgresql://me:***@127.0.0.1"]),
-        ({"sampler": "grid"}, ["float_range(..., step=)"]),
+        # Refused: maybe not ready yet, so exit 75, which a Kubernetes Job retries.
+        ({"storage": "postgresql://me:secret@127.0.0.1:1/db", "exit": 75}, ["me:***@127.0.0.1"]),
+        ({"sampler": "grid"}, ["no conditional fields"]),
+        (
+            {"sampler": "grid", "parameters": '{"train.learning_rate": space.log_range(1e-4, 1)}'},
+            ["float_range(..., step=)"],
+        ),
         ({"pruner": "median", "eval": 0}, ["eval.every_steps > 0"]),
     ],
 )
@@ -320,7 +341,7 @@ def test_bad_input_is_one_line_before_any_trial(tmp_path, change, fragments):
         args.append(f"--storage={change['storage']}")
     if "eval" in change:
         args.append(f"--config.eval.every_steps={change['eval']}")
-    line = assert_one_line_error(sweep(*args), *fragments)
+    line = assert_one_line_error(sweep(*args), *fragments, exit_code=change.get("exit", 2))
     assert "secret" not in line
     assert not os.path.exists(os.path.join(workdir, "trials"))
 
@@ -336,3 +357,6 @@ def test_a_study_name_made_by_another_search_space_is_refused(tmp_path):
     assert_one_line_error(
         sweep(f"--sweep={other}", *common), "study 'shared'", "different sweep (its space"
     )
+    # A new study in the same workdir would resume the other study's trial directories.
+    common[2] = "--study=new"
+    assert_one_line_error(sweep(f"--sweep={other}", *common), "holds the trials of study 'shared'")

@@ -1,5 +1,7 @@
 """Search spaces, trial configs and study bookkeeping, in process (no training)."""
 
+import json
+
 import optuna
 import pytest
 from optuna.trial import TrialState
@@ -61,7 +63,11 @@ def test_grid_lists_every_value_and_refuses_continuous_ranges():
         space.check({"a.b": space.int_range(1, 3), "c.d": space.float_range(0, 0.5, step=0.25)})
     )
     assert grid == {"a.b": [1, 2, 3], "c.d": [0.0, 0.25, 0.5]}
-    raises_one_line(lambda: space.grid(space.check(SPACE)), "float_range(..., step=)")
+    raises_one_line(lambda: space.grid(space.check(SPACE)), "no conditional fields")
+    log_rate = space.check({"train.learning_rate": space.log_range(1e-4, 1e-2)})
+    raises_one_line(lambda: space.grid(log_rate), "float_range(..., step=)")
+    # A step that does not divide the range stops at its last value inside it.
+    assert space.grid({"a": space.float_range(0.0, 1.0, step=0.6)})["a"] == [0.0, 0.6]
 
 
 @pytest.mark.parametrize(
@@ -144,7 +150,16 @@ def test_budget_counts_finished_and_running_trials_but_not_those_queued_to_resum
     # A second process that finds the same trial lost does not queue it twice.
     studies.interrupt(study, storage, study.trials[lost.number], reason="again")
     assert not studies.has_waiting(study.get_trials(deepcopy=False))
-    del running
+    assert running.number not in (done.number, lost.number, resumed.number)
+
+
+def test_a_trial_asked_for_past_the_budget_is_withdrawn_unseen():
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage)
+    first, second = study.ask(), study.ask()  # Two processes asked when one slot was left.
+    assert not studies.over_budget(study, storage, first, budget=1)
+    assert studies.over_budget(study, storage, second, budget=1)
+    assert studies.budget_used(study.get_trials(deepcopy=False)) == 1
 
 
 def test_a_trial_whose_process_stopped_beating_is_reclaimed_once():
@@ -171,7 +186,7 @@ def test_a_study_made_by_another_sweep_is_refused():
             storage=storage,
             name="s",
             sweep=sweep,
-            description=studies.describe(sweep, parameters_, "digits_mlp.py"),
+            description=studies.describe(sweep, parameters_, "digits_mlp.py", {"train.steps": 9}),
             sampler=None,
             pruner=None,
         )
@@ -183,23 +198,42 @@ def test_a_study_made_by_another_sweep_is_refused():
 
 
 @pytest.mark.parametrize(
-    "exit_code, state, reason",
+    "exit_code, stopping, state, reason",
     [
-        (42, "interrupted", "stopped by the sweep"),
-        (-9, "failed", "killed by SIGKILL (out of memory?)"),
-        (137, "failed", "killed by SIGKILL"),
-        (2, "failed", "exit 2: error: bad thing"),
+        (42, False, "interrupted", "stopped by the sweep"),
+        (-15, True, "interrupted", "stopped by the sweep"),  # Stopped before it could save.
+        (-9, False, "failed", "killed by SIGKILL (out of memory?)"),
+        (137, False, "failed", "killed by SIGKILL"),
+        (2, False, "failed", "exit 2: error: bad thing"),
+        (0, False, "failed", "no results.json"),
     ],
 )
-def test_outcomes_of_exit_codes(tmp_path, exit_code, state, reason):
+def test_outcomes_of_exit_codes(tmp_path, exit_code, stopping, state, reason):
     result = trials.outcome(
         exit_code,
         workdir=str(tmp_path),
         metric="loss",
         tail=["working", "error: bad thing", "done"],
-        stopping=False,
+        stopping=stopping,
     )
     assert result.state == state and reason in result.reason
+
+
+@pytest.mark.parametrize(
+    "results, state, reason",
+    [
+        ({"validation": {"loss": 0.5}, "stop_reason": None}, "complete", ""),
+        ({"validation": {"loss": 0.9}, "stop_reason": "pruned by the sweep at 20"}, "pruned", "20"),
+        ({"validation": {"loss": float("nan")}}, "failed", "validation loss is nan"),
+        ({"validation": {"accuracy": 0.9}}, "failed", "no validation 'loss'"),
+    ],
+)
+def test_outcomes_of_finished_runs(tmp_path, results, state, reason):
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    result = trials.outcome(0, workdir=str(tmp_path), metric="loss", tail=[], stopping=False)
+    assert result.state == state and reason in result.reason
+    if state == "complete":
+        assert result.value == pytest.approx(0.5, rel=1e-12)
 
 
 def test_storage_urls_hide_passwords_and_remote_workdirs_need_a_storage():

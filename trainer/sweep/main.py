@@ -13,6 +13,7 @@ best_config.py and hparams/ (trainer/sweep/results.py). Bad input is one `error:
 """
 
 import copy
+import json
 import os
 import signal
 import socket
@@ -22,12 +23,13 @@ import threading
 import time
 
 import optuna
+import tensorflow as tf
 from absl import flags, logging
 from ml_collections import config_flags
 from optuna.trial import TrialState
 
 from trainer import cli
-from trainer.errors import PREEMPTED_EXIT_CODE, HarnessError
+from trainer.errors import PREEMPTED_EXIT_CODE, HarnessError, first_line
 from trainer.sweep import overrides as trial_configs
 from trainer.sweep import results, settings, space
 from trainer.sweep import study as studies
@@ -41,7 +43,7 @@ _WORKDIR = flags.DEFINE_string(
 )
 _STORAGE = flags.DEFINE_string(
     "storage",
-    os.environ.get("TRAINER_SWEEP_STORAGE", ""),
+    os.environ.get(studies.STORAGE_VARIABLE, ""),
     "Optuna storage shared by sweep processes: a URL (postgresql://, mysql://, sqlite:///) or "
     "a journal file. Default: $TRAINER_SWEEP_STORAGE, else WORKDIR/study.journal.",
 )
@@ -64,6 +66,7 @@ _HEARTBEAT_S = flags.DEFINE_float(
     lower_bound=0.1,
 )
 REPORT_ACTION = "sweep_report"  # The pruning action's name in each trial's config.actions.
+STUDY_FILE = "study.json"  # The workdir's study (trials of one study per workdir).
 
 
 class Sweep:
@@ -73,18 +76,48 @@ class Sweep:
         self.study, self.storage, self.url, self.sweep = study, storage, url, sweep
         self.parameters, self.workdir, self.trainer_flags = parameters, workdir, trainer_flags
         self.base_config, self.base_overrides = base
-        self.stopping, self._child = None, None
+        self.stopping, self._child, self._taken_over = None, None, False
+        self._mine: set[int] = set()  # Numbers of the trials this process ran.
 
     def run(self, budget: int) -> None:
+        """Runs trials until the budget is spent, then waits for other processes' running
+        trials to end (or to go stale, then resumes them): no trial is left running."""
+        waiting_said = False
         while self.stopping is None:
+            for number in studies.reclaim_stale(self.study, self.storage):
+                print(f"trial {number} lost its sweep process: queued to resume.", flush=True)
             everything = self.study.get_trials(deepcopy=False)
+            sampler = self.study.sampler
+            if isinstance(sampler, studies.GridSampler) and sampler.is_exhausted(self.study):
+                if not studies.has_waiting(everything):
+                    print("Every point of the grid has run.", flush=True)
+                    return
             if studies.budget_used(everything) >= budget and not studies.has_waiting(everything):
-                return
-            self._run_trial(self.study.ask())
+                others = studies.running_elsewhere(self.study, self._mine)
+                if not others:
+                    return
+                if not waiting_said:
+                    print(
+                        f"Budget spent; waiting for {others} running trial(s) of other "
+                        "processes to end.",
+                        flush=True,
+                    )
+                    waiting_said = True
+                time.sleep(min(_HEARTBEAT_S.value, 5.0))
+                continue
+            trial = self.study.ask()
+            if studies.over_budget(self.study, self.storage, trial, budget):
+                continue
+            self._mine.add(trial.number)
+            try:
+                self._run_trial(trial)
+            except Exception as e:  # noqa: BLE001 - one trial's trouble must not end the sweep.
+                self._record_failure(trial, f"{type(e).__name__}: {first_line(e)}")
+        if self.stopping is not None:
+            print(f"{signal.Signals(self.stopping).name}: stopped.", flush=True)
 
     def stop(self, signum, _frame) -> None:
-        if self.stopping is None:
-            print(f"{signal.Signals(signum).name}: stopping the running trial.", flush=True)
+        """The signal handler: stop the running trial (it saves); nothing that could block."""
         self.stopping = signum
         if self._child:
             self._child.stop()
@@ -110,6 +143,7 @@ class Sweep:
             config_path = self._write_trial_config(trial, trial_dir, chosen)
         except HarnessError as e:
             return self._tell(trial, trials.Outcome("failed", reason=str(e)), began)
+        self._taken_over = False
         self._child = trials.Child(
             trials.command(
                 config_path=config_path,
@@ -120,6 +154,9 @@ class Sweep:
             ),
             log_path=_join(trial_dir, "sweep_trial.log"),
             show=lambda line: print(f"  [trial {trial.number}] {line}", flush=True),
+            # The study's URL reaches the pruning action through the environment, so that a
+            # database password is written into no file.
+            env={**os.environ, studies.STORAGE_VARIABLE: self.url},
         )
         if self.stopping is not None:  # The signal came while the child was starting.
             self._child.stop()
@@ -128,6 +165,13 @@ class Sweep:
         code = self._child.wait()
         ended.set()
         tail, self._child = self._child.tail, None
+        if self._taken_over:
+            print(
+                f"trial {trial.number} was taken over by another process (its heartbeat was "
+                "late); stopped here.",
+                flush=True,
+            )
+            return
         outcome = trials.outcome(
             code,
             workdir=trial_dir,
@@ -143,7 +187,6 @@ class Sweep:
         report = {
             "action": "trainer.sweep.pruning:ReportToStudy",
             "every_steps": 0,
-            "storage": self.url,
             "study": self.study.study_name,
             "trial_id": trial._trial_id,
             "metric": self.sweep.metric,
@@ -168,11 +211,28 @@ class Sweep:
         return local
 
     def _beat(self, trial, ended: threading.Event) -> None:
+        """Beats while the trial runs; stops the trial if another process took it over."""
         while not ended.wait(_HEARTBEAT_S.value):
             try:
+                if not studies.is_running(self.storage, trial._trial_id):
+                    self._taken_over = True
+                    self._child.stop()
+                    return
                 studies.beat(self.storage, trial._trial_id, _HEARTBEAT_S.value)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                self._taken_over = True
+                self._child.stop()
+                return
             except Exception as e:  # noqa: BLE001 - a storage blip must not end the trial.
                 logging.warning("Heartbeat of trial %d failed: %s", trial.number, e)
+
+    def _record_failure(self, trial, reason: str) -> None:
+        print(f"trial {trial.number} failed: {reason}", flush=True)
+        try:
+            trial.set_user_attr(studies.FAIL_REASON, reason)
+            self.study.tell(trial, state=TrialState.FAIL)
+        except (optuna.exceptions.UpdateFinishedTrialError, ValueError):
+            pass  # Already finished (told, or taken over).
 
     def _tell(self, trial, outcome: trials.Outcome, began: float) -> None:
         metric = self.sweep.metric
@@ -200,14 +260,10 @@ class Sweep:
         if test is not None:
             line += f" (test {metric} {test:.4g})"
         print(f"trial {trial.number} {outcome.state} in {seconds:.0f} s: {line}", flush=True)
-        value = outcome.value
-        if outcome.state == "pruned":
-            value = self.study.trials[trial.number].value
         results.write_hparams_trial(
             _join(self.workdir, results.HPARAMS_DIR, f"trial_{trial.number:04d}"),
-            trial,
+            self.study.trials[trial.number],
             metric=metric,
-            value=value,
             test=test,
         )
 
@@ -220,25 +276,27 @@ def main(argv) -> None:
     name = _STUDY.value or os.path.splitext(os.path.basename(sweep_path))[0]
     workdir = _WORKDIR.value or os.path.join(tempfile.gettempdir(), "trainer", "sweeps", name)
     try:
-        parameters, base = _check(config, config_path, sweep)
+        parameters, (base_config, fixed) = _check(config, config_path, sweep)
         url = studies.storage_url(_STORAGE.value, workdir)
         storage = studies.open_storage(url)
-        seed = sweep.seed + _process_index()
         study = studies.open_study(
             storage=storage,
             name=name,
             sweep=sweep,
-            description=studies.describe(sweep, parameters, os.path.basename(config_path)),
-            sampler=studies.make_sampler(sweep, parameters, seed),
+            description=studies.describe(sweep, parameters, os.path.basename(config_path), fixed),
+            sampler=studies.make_sampler(sweep, parameters, sweep.seed),  # Checks its args.
             pruner=studies.make_pruner(sweep.pruner, dict(sweep.pruner_args)),
         )
+        _claim(workdir, name)
     except HarnessError as e:
-        cli.fail(str(e))
+        cli.fail(str(e), exit_code=e.exit_code)
+    # Processes, and a process restarted on the same index, draw apart: the seed also holds
+    # the number of trials the study had when this process started.
+    seed = (sweep.seed + 7919 * _process_index() + len(study.trials)) % 2**31
+    study.sampler = studies.make_sampler(sweep, parameters, seed)
     results.write_hparams_config(
         _join(workdir, results.HPARAMS_DIR), parameters=parameters, metric=sweep.metric
     )
-    for number in studies.reclaim_stale(study, storage):
-        print(f"trial {number} lost its sweep process: queued to resume.", flush=True)
     done = studies.budget_used(study.get_trials(deepcopy=False))
     print(
         f"Study {name!r} ({sweep.sampler} sampler, pruner {sweep.pruner}) at "
@@ -251,7 +309,7 @@ def main(argv) -> None:
         url=url,
         sweep=sweep,
         parameters=parameters,
-        base=base,
+        base=(base_config, fixed),
         workdir=workdir,
         trainer_flags=tuple(argv[1:]),
     )
@@ -263,6 +321,22 @@ def main(argv) -> None:
         sys.exit(PREEMPTED_EXIT_CODE)
     if runner.stopping is not None:
         sys.exit(128 + runner.stopping)
+
+
+def _claim(workdir: str, name: str) -> None:
+    """WORKDIR/study.json names the study whose trials the workdir holds: a trial directory of
+    another study would resume that study's checkpoint."""
+    path = _join(workdir, STUDY_FILE)
+    if tf.io.gfile.exists(path):
+        with tf.io.gfile.GFile(path) as f:
+            owner = json.load(f).get("study")
+        if owner != name:
+            raise HarnessError(
+                f"--workdir={workdir} holds the trials of study {owner!r}, not {name!r}: pass "
+                "a new --workdir for this study (or --study={owner} to continue that one)."
+            )
+        return
+    results.write_text(path, json.dumps({"study": name}))
 
 
 def _check(config, config_path: str, sweep) -> tuple[dict, tuple[str, dict]]:
@@ -281,7 +355,7 @@ def _check(config, config_path: str, sweep) -> tuple[dict, tuple[str, dict]]:
     }
     fixed = {field: _get(config, field) for field in sorted(command_line)}
     fixed.update(space.plain(sweep.overrides))
-    base_config = os.path.abspath(config_path)
+    base_config = _portable(config_path)
     trial_configs.apply(copy.deepcopy(config), fixed, where=f"{config_path} (sweep.overrides)")
     for sample in space.sample_overrides(parameters):
         trial_configs.apply(copy.deepcopy(config), {**fixed, **sample}, where=config_path)
@@ -300,6 +374,7 @@ def _check(config, config_path: str, sweep) -> tuple[dict, tuple[str, dict]]:
 def _report(study, *, sweep, parameters: dict, workdir: str, sweep_path: str) -> None:
     rows = results.rows(study, sweep.metric)
     print(results.table(rows), flush=True)
+    print(results.summary(study, sweep.metric), flush=True)
     written = [results.write_csv(rows, _join(workdir, results.CSV_FILE))]
     written.append(
         results.draw(
@@ -328,6 +403,15 @@ def _load_sweep():
     except Exception as e:  # noqa: BLE001 - any failure of the sweep file is one line.
         cli.fail(f"cannot load the sweep file {path}: {type(e).__name__}: {e}")
     return sweep, path
+
+
+def _portable(config_path: str) -> str:
+    """The base config's path relative to the repository when it lies inside (so that
+    best_config.py runs on another checkout, a container, a pod), else absolute."""
+    absolute = os.path.abspath(config_path)
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    inside = os.path.commonpath([absolute, repo]) == repo
+    return os.path.relpath(absolute, repo) if inside else absolute
 
 
 def _get(config, field: str):

@@ -3,8 +3,10 @@ the run when the study's pruner says so (what Optuna's Keras pruning callback di
 
 The sweep adds it to every trial's config (`config.actions.sweep_report`), after evaluation:
 
-    {"action": "trainer.sweep.pruning:ReportToStudy", "every_steps": 0, "storage": URL,
-     "study": NAME, "trial_id": ID, "metric": "loss", "pruner": "median", "pruner_args": {}}
+    {"action": "trainer.sweep.pruning:ReportToStudy", "every_steps": 0, "study": NAME,
+     "trial_id": ID, "metric": "loss", "pruner": "median", "pruner_args": {}}
+
+and gives it the study's storage URL in $TRAINER_SWEEP_STORAGE (no password in any file).
 
 Only the chief talks to the storage; a stop request reaches every worker (the Controller makes
 it unanimous). The run then saves, evaluates and exports as at its last step; its results.json
@@ -12,6 +14,7 @@ says `stop_reason: "pruned ..."`, from which the sweep marks the trial pruned.
 """
 
 import math
+import os
 
 import optuna
 
@@ -26,15 +29,22 @@ class ReportToStudy:
     def __init__(
         self,
         *,
-        storage: str,
         study: str,
         trial_id: int,
         metric: str,
         pruner: str = "none",
         pruner_args=None,
         is_chief: bool = True,
+        storage: str = "",
     ):
+        """`storage`: the study's URL or journal file; '' reads $TRAINER_SWEEP_STORAGE."""
         self._metric, self._trial = metric, None
+        storage = storage or os.environ.get(studies.STORAGE_VARIABLE, "")
+        if is_chief and not storage:
+            raise HarnessError(
+                f"the sweep's report action has no storage: set ${studies.STORAGE_VARIABLE} "
+                "(trainer.sweep does) or its `storage` argument."
+            )
         if is_chief:
             loaded = optuna.load_study(
                 study_name=study,

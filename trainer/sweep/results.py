@@ -14,6 +14,7 @@ import io
 import math
 
 import matplotlib
+from absl import logging
 
 matplotlib.use("Agg")  # No display needed.
 
@@ -24,7 +25,7 @@ from optuna.trial import TrialState  # noqa: E402
 
 from trainer.sweep import overrides as trial_configs  # noqa: E402
 from trainer.sweep import space  # noqa: E402
-from trainer.sweep.study import FAIL_REASON, RESUMES  # noqa: E402
+from trainer.sweep.study import FAIL_REASON, OVER_BUDGET, RESUMES  # noqa: E402
 
 CSV_FILE, PICTURE_FILE, BEST_CONFIG_FILE, HPARAMS_DIR = (
     "trials.csv",
@@ -38,7 +39,7 @@ _SHOWN_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialS
 
 
 def rows(study: optuna.Study, metric: str) -> list[dict]:
-    trials = [t for t in study.get_trials(deepcopy=False) if t.state in _SHOWN_STATES]
+    trials = _shown(study)
     names = sorted({name for t in trials for name in t.params})
     table = []
     for t in trials:
@@ -75,6 +76,30 @@ def table(rows_: list[dict]) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def summary(study: optuna.Study, metric: str) -> str:
+    """One line: the best trial, its test result, the trials by state, the wall time."""
+    trials = _shown(study)
+    counts = {state: sum(t.state == state for t in trials) for state in _SHOWN_STATES}
+    states = ", ".join(f"{n} {state.name.lower()}" for state, n in counts.items() if n)
+    starts = [t.datetime_start for t in trials if t.datetime_start]
+    ends = [t.datetime_complete for t in trials if t.datetime_complete]
+    wall = (
+        f"; {(max(ends) - min(starts)).total_seconds():.0f} s from the first trial's start "
+        "to the last one's end"
+        if starts and ends
+        else ""
+    )
+    best = _best(study)
+    if best is None:
+        return f"No complete trial yet ({states or 'no trials'}){wall}."
+    test = best.user_attrs.get(TEST_VALUE)
+    tested = f", test {metric} {test:.4f}" if test is not None else ""
+    return (
+        f"Best: trial {best.number}, validation {metric} {best.value:.4f}{tested}. "
+        f"Trials: {states}{wall}."
+    )
 
 
 def write_text(path: str, text: str) -> str:
@@ -130,7 +155,10 @@ def draw(study: optuna.Study, *, path: str, metric: str, parameters: dict) -> st
     axes[0].scatter([t.number for t in complete], [t.value for t in complete], label="complete")
     if pruned:
         axes[0].scatter(
-            [t.number for t in pruned], [t.value for t in pruned], marker="x", label="pruned"
+            [t.number for t in pruned],
+            [t.value for t in pruned],
+            marker="x",
+            label="pruned (at its last evaluation)",
         )
     best, best_line = None, []
     maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
@@ -166,19 +194,25 @@ def write_hparams_config(directory: str, *, parameters: dict, metric: str) -> No
         return  # Written by the first process of this study.
     hparams = [hp.HParam(name, domain) for name, domain in _domains(parameters).items()]
     metrics = [hp.Metric(f"validation/{metric}"), hp.Metric(f"test/{metric}")]
-    with tf.summary.create_file_writer(directory).as_default():
-        hp.hparams_config(hparams=hparams, metrics=metrics)
+    try:
+        with tf.summary.create_file_writer(directory).as_default():
+            hp.hparams_config(hparams=hparams, metrics=metrics)
+    except (TypeError, ValueError, tf.errors.OpError) as e:
+        logging.warning("Could not write the HParams columns: %s", e)
 
 
-def write_hparams_trial(directory: str, trial, *, metric: str, value, test) -> None:
-    """One trial's parameters and results as an HParams run under `directory`."""
+def write_hparams_trial(directory: str, trial, *, metric: str, test) -> None:
+    """One finished trial's parameters and results as an HParams run under `directory`."""
     from tensorboard.plugins.hparams import api as hp
 
-    with tf.summary.create_file_writer(directory).as_default():
-        hp.hparams({name: _hparam_value(v) for name, v in trial.params.items()}, str(trial.number))
-        for name, result in ((f"validation/{metric}", value), (f"test/{metric}", test)):
-            if result is not None and math.isfinite(result):
-                tf.summary.scalar(name, result, step=1)
+    try:
+        with tf.summary.create_file_writer(directory).as_default():
+            hp.hparams({k: _hparam_value(v) for k, v in trial.params.items()}, str(trial.number))
+            for name, result in ((f"validation/{metric}", _value(trial)), (f"test/{metric}", test)):
+                if result is not None and math.isfinite(result):
+                    tf.summary.scalar(name, result, step=1)
+    except (TypeError, ValueError, tf.errors.OpError) as e:  # A picture of it is not worth a trial.
+        logging.warning("Could not write the HParams of trial %d: %s", trial.number, e)
 
 
 def _domains(parameters: dict) -> dict:
@@ -189,6 +223,8 @@ def _domains(parameters: dict) -> dict:
         kind = d[space.KIND]
         if kind == "choice":
             values = [_hparam_value(space.storable(space.hashable(v))) for v in d["values"]]
+            if len({type(v) for v in values}) > 1:  # HParams wants one type: text for all.
+                values = [str(v) for v in values]
             domains[field] = hp.Discrete(values)
             for sub in d["when"].values():
                 domains.update(_domains(sub))
@@ -197,13 +233,10 @@ def _domains(parameters: dict) -> dict:
         elif kind == "float":
             domains[field] = hp.RealInterval(float(d["low"]), float(d["high"]))
         elif kind == "layers":
-            domains[f"{field}.depth"] = hp.IntInterval(d["depth"]["low"], d["depth"]["high"])
-            width = hp.IntInterval(d["width"]["low"], d["width"]["high"])
-            if d["per_layer"]:
-                for i in range(d["depth"]["high"]):
-                    domains[f"{field}.width_{i}"] = width
-            else:
-                domains[f"{field}.width"] = width
+            depth, *widths = space.layer_names(field, d, depth=d["depth"]["high"])
+            domains[depth] = hp.IntInterval(d["depth"]["low"], d["depth"]["high"])
+            for name in widths:
+                domains[name] = hp.IntInterval(d["width"]["low"], d["width"]["high"])
     return domains
 
 
@@ -228,6 +261,15 @@ def _important(study, complete) -> list[str]:
 def _is_log(parameters: dict, name: str) -> bool:
     d = parameters.get(name)
     return bool(d and d[space.KIND] in ("int", "float") and d["log"])
+
+
+def _shown(study) -> list:
+    """The trials a table shows: all but those withdrawn over budget (never run)."""
+    return [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state in _SHOWN_STATES and not t.user_attrs.get(OVER_BUDGET)
+    ]
 
 
 def _best(study):

@@ -130,25 +130,36 @@ def draw(trial, parameters: dict[str, dict]) -> dict:
                 field, d["low"], d["high"], step=d["step"] or None, log=d["log"]
             )
         elif kind == "layers":
-            depth = _suggest_int(trial, f"{field}.depth", d["depth"])
-            if d["per_layer"]:
-                names = [f"{field}.width_{i}" for i in range(depth)]
-                widths = [_suggest_int(trial, name, d["width"]) for name in names]
-            else:
-                widths = [_suggest_int(trial, f"{field}.width", d["width"])] * depth
-            overrides[field] = tuple(widths)
+            depth_name = layer_names(field, d, depth=0)[0]
+            depth = _suggest_int(trial, depth_name, d["depth"])
+            names = layer_names(field, d, depth=depth)[1:]
+            widths = [_suggest_int(trial, name, d["width"]) for name in names]
+            overrides[field] = tuple(widths if d["per_layer"] else widths * depth)
     return overrides
 
 
+def layer_names(field: str, d: dict, *, depth: int) -> list[str]:
+    """The parameter names of a `layers` field with `depth` layers: its depth, then its one
+    shared width or (per_layer) one width per layer."""
+    if not d["per_layer"]:
+        return [f"{field}.depth", f"{field}.width"]
+    return [f"{field}.depth", *(f"{field}.width_{i}" for i in range(depth))]
+
+
 def grid(parameters: dict[str, dict], where: str = "the grid sampler") -> dict[str, list]:
-    """Every parameter's finite values, as optuna's GridSampler wants them."""
+    """Every parameter's finite values, as optuna's GridSampler wants them. Conditional fields
+    are refused: the grid is a product of all its parameters, so each configuration of an
+    unused branch would run again."""
     values = {}
     for field, d in parameters.items():
         kind = d[KIND]
         if kind == "choice":
+            if d["when"]:
+                raise HarnessError(
+                    f"{where} takes no conditional fields ({field!r} has `when`): use the "
+                    "random or tpe sampler, or a sweep per branch."
+                )
             values[field] = [storable(hashable(v)) for v in d["values"]]
-            for sub in d["when"].values():
-                values.update(grid(sub, where))
         elif kind == "int":
             values[field] = _int_values(d)
         elif kind == "float":
@@ -157,15 +168,16 @@ def grid(parameters: dict[str, dict], where: str = "the grid sampler") -> dict[s
                     f"{where} needs finite values: give {field!r} a float_range(..., step=) "
                     "or a choice(), or use the random or tpe sampler."
                 )
-            count = int(round((d["high"] - d["low"]) / d["step"])) + 1
+            count = math.floor((d["high"] - d["low"]) / d["step"] + 1e-9) + 1  # Within high.
             values[field] = [round(d["low"] + i * d["step"], 12) for i in range(count)]
         elif kind == "layers":
-            values[f"{field}.depth"] = _int_values(d["depth"])
             if d["per_layer"]:
-                for i in range(d["depth"]["high"]):
-                    values[f"{field}.width_{i}"] = _int_values(d["width"])
-            else:
-                values[f"{field}.width"] = _int_values(d["width"])
+                raise HarnessError(
+                    f"{where} takes no conditional fields ({field!r} has per_layer widths): "
+                    "use one shared width, or the random or tpe sampler."
+                )
+            values[f"{field}.depth"] = _int_values(d["depth"])
+            values[f"{field}.width"] = _int_values(d["width"])
     return values
 
 

@@ -27,7 +27,17 @@ JOURNAL_FILE = "study.journal"
 SWEEP_ATTR = "sweep"  # Study attribute: what the study searches, to refuse a different sweep.
 HEARTBEAT, HEARTBEAT_S = "heartbeat", "heartbeat_s"  # Trial attributes of the running process.
 INTERRUPTED, RESUMES, TRIAL_DIR = "interrupted", "resumes", "trial_dir"
+OVER_BUDGET = "over_budget"  # A trial asked for after another process spent the budget.
 FAIL_REASON = "fail_reason"
+# The storage URL: trainer.sweep's --storage default, and how a trial's action gets it.
+STORAGE_VARIABLE = "TRAINER_SWEEP_STORAGE"
+
+
+class StorageUnavailable(HarnessError):
+    """The database did not answer: maybe not ready yet. A Job retries this exit code (it
+    counts against its retries), unlike bad input (exit 2), which fails the Job."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later.
 
 
 def storage_url(storage: str, workdir: str) -> str:
@@ -51,16 +61,37 @@ def open_storage(url: str) -> optuna.storages.BaseStorage:
             return optuna.storages.JournalStorage(backend)
         return _rdb_storage(url)
     except Exception as e:  # noqa: BLE001 - OSError, SQLAlchemy's errors, a missing driver.
+        error = StorageUnavailable if _unreachable(url, e) else HarnessError
         advice = "Check the URL, the server and the credentials."
         if isinstance(e, ImportError):
             advice = (
                 "Install the database's driver: PostgreSQL's comes with the harness (psycopg); "
                 "for MySQL, pip install pymysql and use mysql+pymysql://."
             )
-        raise HarnessError(
+        raise error(
             f"cannot open the study storage {redacted(url)}: {type(e).__name__}: "
             f"{first_line(e).rstrip('.')}. {advice}"
         ) from e
+
+
+# A database server that does not answer (yet): refused, timed out, a DNS blip, starting up.
+_UNREACHABLE = (
+    "connection refused",
+    "timeout",
+    "timed out",
+    "could not translate host name",
+    "name or service not known",
+    "temporary failure in name resolution",
+    "can't connect",
+    "the database system is starting up",
+    "server closed the connection",
+)
+
+
+def _unreachable(url: str, error: Exception) -> bool:
+    text = str(error).lower()
+    server = url.startswith(("postgresql", "mysql"))
+    return server and any(sign in text for sign in _UNREACHABLE)
 
 
 def _rdb_storage(url: str, attempts: int = 6) -> optuna.storages.RDBStorage:
@@ -68,6 +99,8 @@ def _rdb_storage(url: str, attempts: int = 6) -> optuna.storages.RDBStorage:
     its tables, and all but one fail (a duplicate key or table): those try again."""
     import sqlalchemy.exc
 
+    if url.startswith("postgresql://"):  # psycopg 3, the driver the harness installs, on
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]  # any SQLAlchemy 2.
     engine_kwargs = {}
     if url.startswith(("postgresql", "mysql")):  # A host that does not answer: fail in 10 s.
         engine_kwargs["connect_args"] = {"connect_timeout": 10}
@@ -80,18 +113,26 @@ def _rdb_storage(url: str, attempts: int = 6) -> optuna.storages.RDBStorage:
             time.sleep(0.5 + random.random())
 
 
+class GridSampler(optuna.samplers.GridSampler):
+    """Optuna's grid sampler without the `study.stop()` after the last point, which raises
+    outside `study.optimize`: the sweep stops itself once the grid `is_exhausted`."""
+
+    def after_trial(self, study, trial, state, values) -> None:
+        pass
+
+
 def make_sampler(sweep, parameters: dict, seed: int) -> optuna.samplers.BaseSampler:
     args = dict(sweep.sampler_args)
     if sweep.sampler == "random":
-        return _build(optuna.samplers.RandomSampler, dict(seed=seed, **args), "sampler_args")
+        return _build(optuna.samplers.RandomSampler, {"seed": seed, **args}, "sampler_args")
     if sweep.sampler == "tpe":
-        return _build(optuna.samplers.TPESampler, dict(seed=seed, **args), "sampler_args")
+        # With several processes, a running trial counts as a poor result, so that processes
+        # do not all draw next to the same good trial.
+        defaults = {"seed": seed, "constant_liar": True}
+        return _build(optuna.samplers.TPESampler, {**defaults, **args}, "sampler_args")
     if sweep.sampler == "grid":
-        return _build(
-            optuna.samplers.GridSampler,
-            dict(search_space=space.grid(parameters), seed=seed, **args),
-            "sampler_args",
-        )
+        grid = space.grid(parameters)
+        return _build(GridSampler, {"search_space": grid, "seed": seed, **args}, "sampler_args")
     raise HarnessError(f"--sweep.sampler={sweep.sampler!r}: use random, grid or tpe.")
 
 
@@ -110,13 +151,15 @@ def _build(cls, args: dict, field: str):
     return plugins.call_with_args(cls, args, provided={}, field=f"sweep.{field}")
 
 
-def describe(sweep, parameters: dict, base_config: str) -> dict:
-    """What makes two sweeps the same study: space, metric, direction, base experiment."""
+def describe(sweep, parameters: dict, base_config: str, fixed: dict) -> dict:
+    """What makes two sweeps the same study: the space, the metric and its direction, the
+    base experiment and what every trial sets (results of other settings do not compare)."""
     return {
         "space": space.fingerprint(parameters),
         "metric": sweep.metric,
         "direction": sweep.direction,
         "base_config": base_config,
+        "fixed": json.dumps(fixed, sort_keys=True, default=list),
     }
 
 
@@ -148,12 +191,44 @@ def open_study(*, storage, name: str, sweep, description: dict, sampler, pruner)
 
 def budget_used(trials) -> int:
     """Trials that count against --trials: finished or running, not those queued to resume."""
-    counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+    return sum(1 for t in trials if counts(t))
+
+
+def counts(t) -> bool:
+    """Whether trial `t` counts against the budget (and shows in the results)."""
+    if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING):
+        return True
+    return t.state == TrialState.FAIL and not (
+        t.user_attrs.get(INTERRUPTED) or t.user_attrs.get(OVER_BUDGET)
+    )
+
+
+def over_budget(study, storage, trial, budget: int) -> bool:
+    """Checking the budget and asking for a trial are two steps, so processes that ask at
+    once can overshoot it: a new trial (not a resumption) numbered after the budget's last is
+    withdrawn (marked failed, over budget: counted nowhere, shown nowhere)."""
+    if trial.user_attrs.get(RESUMES) is not None:
+        return False
+    earlier = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number]
+    if sum(1 for t in earlier if counts(t)) < budget:
+        return False
+    storage.set_trial_user_attr(trial._trial_id, OVER_BUDGET, True)
+    study.tell(trial, state=TrialState.FAIL)
+    return True
+
+
+def running_elsewhere(study, mine: set[int]) -> int:
+    """Running trials of other processes (the last process waits for them to end or go
+    stale, so that a trial whose process died is resumed, not left running)."""
     return sum(
         1
-        for t in trials
-        if t.state in counted or (t.state == TrialState.FAIL and not t.user_attrs.get(INTERRUPTED))
+        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if t.number not in mine
     )
+
+
+def is_running(storage, trial_id: int) -> bool:
+    return storage.get_trial(trial_id).state == TrialState.RUNNING
 
 
 def has_waiting(trials) -> bool:
@@ -167,7 +242,7 @@ def interrupt(study, storage, trial, *, reason: str) -> None:
         storage.set_trial_user_attr(trial._trial_id, FAIL_REASON, reason)
         storage.set_trial_user_attr(trial._trial_id, INTERRUPTED, True)
         study.tell(trial.number, state=TrialState.FAIL)
-    except (optuna.exceptions.UpdateFinishedTrialError, RuntimeError, ValueError):
+    except (optuna.exceptions.UpdateFinishedTrialError, ValueError):
         return  # Another process finished it first.
     study.enqueue_trial(
         trial.params,

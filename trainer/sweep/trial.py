@@ -12,9 +12,11 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 import tensorflow as tf
 
@@ -25,6 +27,7 @@ from trainer.workdir import RESULTS_FILE
 # Lines of a trial's log that the sweep shows, prefixed with the trial's number.
 _SHOWN = ("validation at step", "Done at step", "Stopped at step", "error:")
 _PR_SET_PDEATHSIG = 1
+_PRCTL = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
 
 
 @dataclasses.dataclass
@@ -54,7 +57,13 @@ class Child:
     """The running trial: its output goes to `log_path` and its key lines to `show`."""
 
     def __init__(self, argv: list[str], *, log_path: str, show, env=None):
-        self._log = tf.io.gfile.GFile(log_path, "w")  # Closed in wait(); gs:// works too.
+        # Written locally line by line (a gs:// object would be uploaded anew at each flush),
+        # then copied to `log_path` when it is remote.
+        self._log_path = log_path
+        self._local_log = log_path
+        if "://" in log_path:
+            self._local_log = os.path.join(tempfile.mkdtemp(prefix="sweep_log_"), "trial.log")
+        self._log = open(self._local_log, "w")  # noqa: SIM115 - closed in wait().
         self._show = show
         self._process = subprocess.Popen(
             argv,
@@ -83,6 +92,9 @@ class Child:
                 self._show(line.rstrip())
         code = self._process.wait()
         self._log.close()
+        if self._local_log != self._log_path:
+            tf.io.gfile.copy(self._local_log, self._log_path, overwrite=True)
+            shutil.rmtree(os.path.dirname(self._local_log), ignore_errors=True)
         return code
 
 
@@ -131,8 +143,7 @@ def _read_results(workdir: str) -> dict | None:
 
 
 def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the sweep process dies (Linux only)."""
-    try:
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (AttributeError, OSError):
-        pass
+    """In the child, before exec: SIGTERM when the sweep process dies (Linux only). Only the
+    call happens here: between fork and exec nothing may load a library."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
