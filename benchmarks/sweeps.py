@@ -25,6 +25,7 @@ sys.path.insert(0, REPO)  # Run as a script from anywhere: the harness's own mod
 
 from trainer.sweep import results  # noqa: E402
 from trainer.sweep import study as studies  # noqa: E402
+
 SWEEPS = ("california_random", "california_tpe")
 BASE_CONFIG = "configs/california_mlp.py"
 _COLUMNS = ("sweep", "complete", "pruned", "failed", "best val MSE", "its test MSE", "wall s")
