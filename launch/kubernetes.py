@@ -59,9 +59,6 @@ def manifests(
             "--workdir from --workdir): remove them after '--'."
         )
     labels = {"app.kubernetes.io/name": "trainer", "app.kubernetes.io/instance": name}
-    resources = {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
-    if gpus_per_worker:
-        resources["limits"]["nvidia.com/gpu"] = gpus_per_worker
     service = {
         "apiVersion": "v1",
         "kind": "Service",
@@ -90,39 +87,62 @@ def manifests(
             },
         ],
         "ports": [{"name": "grpc", "containerPort": port}],
-        "resources": resources,
+        "resources": _resources(cpu, memory, gpus_per_worker),
     }
-    job = {
+    job = _indexed_job(
+        name=name,
+        labels=labels,
+        pods=workers,
+        retries=retries,
+        grace_s=grace_s,
+        retried_codes=[PREEMPTED_EXIT_CODE, PeerLost.exit_code],
+        container=container,
+        subdomain=name,  # Hostnames <name>-<index>.<name>: the Service above.
+    )
+    return [service, job]
+
+
+def _indexed_job(
+    *, name, labels, pods, retries, grace_s, retried_codes, container, subdomain=None
+) -> dict:
+    """An Indexed Job of `pods` pods whose failure policy follows the harness's exit codes:
+    bad input fails the Job; `retried_codes` and evictions retry without counting."""
+    pod = {
+        "restartPolicy": "Never",  # Required by podFailurePolicy.
+        "terminationGracePeriodSeconds": grace_s,
+        "containers": [container],
+    }
+    if subdomain:
+        pod = {"subdomain": subdomain, **pod}
+    return {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {"name": name, "labels": labels},
         "spec": {
             "completionMode": "Indexed",
-            "completions": workers,
-            "parallelism": workers,
+            "completions": pods,
+            "parallelism": pods,
             "backoffLimit": retries,
             "podFailurePolicy": {
                 "rules": [
                     _on_exit_codes("FailJob", [BAD_INPUT_EXIT_CODE]),
-                    _on_exit_codes("Ignore", [PREEMPTED_EXIT_CODE, PeerLost.exit_code]),
+                    _on_exit_codes("Ignore", retried_codes),
                     {
                         "action": "Ignore",
                         "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
                     },
                 ]
             },
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "subdomain": name,  # Hostnames <name>-<index>.<name>: the Service above.
-                    "restartPolicy": "Never",  # Required by podFailurePolicy.
-                    "terminationGracePeriodSeconds": grace_s,
-                    "containers": [container],
-                },
-            },
+            "template": {"metadata": {"labels": dict(labels)}, "spec": pod},  # No YAML anchor.
         },
     }
-    return [service, job]
+
+
+def _resources(cpu: str, memory: str, gpus: int) -> dict:
+    resources = {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
+    if gpus:
+        resources["limits"]["nvidia.com/gpu"] = gpus
+    return resources
 
 
 def sweep_manifests(
@@ -159,9 +179,6 @@ def sweep_manifests(
     if reserved:
         raise ManifestError(f"{reserved} is set by the launcher's --workdir: remove it after '--'.")
     labels = {"app.kubernetes.io/name": "trainer-sweep", "app.kubernetes.io/instance": name}
-    resources = {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
-    if gpus_per_pod:
-        resources["limits"]["nvidia.com/gpu"] = gpus_per_pod
     env = []
     if storage_secret:
         secret = {"name": storage_secret, "key": "url"}
@@ -172,37 +189,18 @@ def sweep_manifests(
         "command": ["python", "-m", "trainer.sweep"],
         "args": [f"--workdir={workdir}", *sweep_args],
         "env": env,
-        "resources": resources,
+        "resources": _resources(cpu, memory, gpus_per_pod),
     }
-    job = {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"name": name, "labels": labels},
-        "spec": {
-            "completionMode": "Indexed",  # JOB_COMPLETION_INDEX seeds each pod's sampler.
-            "completions": pods,
-            "parallelism": pods,
-            "backoffLimit": retries,
-            "podFailurePolicy": {
-                "rules": [
-                    _on_exit_codes("FailJob", [BAD_INPUT_EXIT_CODE]),
-                    _on_exit_codes("Ignore", [PREEMPTED_EXIT_CODE]),
-                    {
-                        "action": "Ignore",
-                        "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
-                    },
-                ]
-            },
-            "template": {
-                "metadata": {"labels": dict(labels)},  # A copy: YAML without anchors.
-                "spec": {
-                    "restartPolicy": "Never",  # Required by podFailurePolicy.
-                    "terminationGracePeriodSeconds": grace_s,
-                    "containers": [container],
-                },
-            },
-        },
-    }
+    # JOB_COMPLETION_INDEX seeds each pod's sampler; pods need no Service.
+    job = _indexed_job(
+        name=name,
+        labels=labels,
+        pods=pods,
+        retries=retries,
+        grace_s=grace_s,
+        retried_codes=[PREEMPTED_EXIT_CODE],
+        container=container,
+    )
     return [job]
 
 
@@ -258,34 +256,31 @@ def define_flags() -> None:
 
 def main(argv):
     FLAGS = flags.FLAGS
+    common = dict(
+        name=FLAGS.name,
+        image=FLAGS.image,
+        workdir=FLAGS.workdir,
+        cpu=FLAGS.cpu,
+        memory=FLAGS.memory,
+        retries=FLAGS.retries,
+        grace_s=FLAGS.grace_s,
+    )
     try:
         if FLAGS.sweep_pods:
             documents = sweep_manifests(
-                name=FLAGS.name,
-                image=FLAGS.image,
                 pods=FLAGS.sweep_pods,
-                workdir=FLAGS.workdir,
                 sweep_args=argv[1:],
                 storage_secret=FLAGS.storage_secret,
                 gpus_per_pod=FLAGS.gpus_per_worker,
-                cpu=FLAGS.cpu,
-                memory=FLAGS.memory,
-                retries=FLAGS.retries,
-                grace_s=FLAGS.grace_s,
+                **common,
             )
         else:
             documents = manifests(
-                name=FLAGS.name,
-                image=FLAGS.image,
                 workers=FLAGS.workers,
-                workdir=FLAGS.workdir,
                 trainer_args=argv[1:],
                 gpus_per_worker=FLAGS.gpus_per_worker,
-                cpu=FLAGS.cpu,
-                memory=FLAGS.memory,
                 port=FLAGS.port,
-                retries=FLAGS.retries,
-                grace_s=FLAGS.grace_s,
+                **common,
             )
     except ManifestError as e:
         print(f"error: {e}", file=sys.stderr)
