@@ -155,3 +155,104 @@ def test_named_inputs_split_the_features_and_unknown_names_are_listed(tmp_path):
         HarnessError, match=r"inputs.deep names feature\(s\) \['d'\].*\['a', 'b', 'c'\]"
     ):
         _source(path, inputs={"deep": ("c", "d")})
+
+
+def _breast_cancer_csv(path, *, labels: str = "names") -> str:
+    """scikit-learn's breast-cancer table (569 rows, 30 numeric columns): the label column
+    `diagnosis` as text (benign/malignant) or as 0/1 (`target`)."""
+    import csv
+
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    label = "diagnosis" if labels == "names" else "target"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([name.replace(" ", "_") for name in data.feature_names] + [label])
+        for row, target in zip(data.data, data.target, strict=True):
+            value = data.target_names[target] if labels == "names" else int(target)
+            writer.writerow([*row, value])
+    return str(path)
+
+
+def test_text_labels_are_classes_in_sorted_order_kept_as_names(tmp_path):
+    source = _source(_breast_cancer_csv(tmp_path / "bc.csv"), label="diagnosis")
+    assert source.class_names == ("benign", "malignant") and source.num_classes == 2
+    sizes = [len(_split(source, split)[1]) for split in ("train", "validation", "test")]
+    assert sum(sizes) == 569
+    x, y = _split(source, "train")
+    assert y.dtype == np.int32 and y.shape == (sizes[0],) and set(np.unique(y)) == {0, 1}
+    assert x.shape == (sizes[0], 30)
+
+
+def test_integer_labels_are_classes_under_a_classification_loss_and_targets_under_mse(tmp_path):
+    path = _breast_cancer_csv(tmp_path / "bc01.csv", labels="integers")
+    classes = _source(path, label="target", loss="sparse_categorical_crossentropy")
+    assert classes.num_classes == 2 and classes.class_names == ("0", "1")
+    target = _source(path, label="target", loss="mse")
+    assert target.num_classes is None and _split(target, "train")[1].shape[1:] == (1,)
+
+
+def test_numeric_classes_sort_as_numbers(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,y\n" + "".join(f"{i},{[2, 10, 1][i % 3]}\n" for i in range(30)))
+    source = _source(path, task="classification")
+    assert source.class_names == ("1", "2", "10")
+
+
+def test_label_mistakes_are_one_line_each(tmp_path):
+    from tests.helpers import raises_one_line
+
+    path = tmp_path / "t.csv"
+    rows = [f"{i},{'cat' if i % 2 else 'dog'}" for i in range(40)] + ["99,bird"]
+    path.write_text("a,y\n" + "\n".join(rows) + "\n")
+    # "bird" is in one row only: a split seed that puts it outside train.
+    seed = next(s for s in range(50) if 40 not in _split_rows(41, s)[0])
+    raises_one_line(lambda: _source(path, split_seed=seed), "class(es) ['bird']", "train split")
+    raises_one_line(lambda: _source(path, task="regression"), "holds text", "task=classification")
+    raises_one_line(lambda: _source(path, label_scale=0.5), "label_scale=0.5", "holds classes")
+    raises_one_line(lambda: _source(path, task="guess"), "task='guess'")
+    one_class = tmp_path / "one.csv"
+    one_class.write_text("a,y\n" + "".join(f"{i},same\n" for i in range(20)))
+    raises_one_line(lambda: _source(one_class), "1 class(es) ['same']", "at least 2")
+
+
+def _split_rows(count, seed):
+    from trainer.data.csv_source import _split as split_rows
+
+    return split_rows(count, 0.25, 0.25, seed)
+
+
+@pytest.mark.slow
+def test_a_table_with_text_labels_trains_under_one_replica_two_replicas_and_two_workers(
+    tmp_path,
+):
+    """The breast-cancer CSV with benign/malignant labels, on the command line as a user runs
+    it; the SavedModel serves the class names."""
+    from tests.helpers import Cluster, assert_ok, read_results, train
+
+    path = _breast_cancer_csv(tmp_path / "bc.csv")
+    args = [
+        "--config=configs/csv_classifier.py",
+        f"--config.data.args.path={path}",
+        "--config.data.args.label=diagnosis",
+        "--config.train.steps=300",
+        "--config.export.keras=False",
+    ]
+    one, two = str(tmp_path / "one"), str(tmp_path / "two")
+    cluster = Cluster([tmp_path / "chief", tmp_path / "worker1"], *args)
+    assert_ok(train(*args, f"--workdir={one}"))
+    assert_ok(train(*args, "--strategy=mirrored", "--num_cpu_devices=2", f"--workdir={two}"))
+    assert cluster.wait() == [0, 0], "".join(cluster.lines[0][-20:] + cluster.lines[1][-20:])
+    for workdir, replicas in ((one, 1), (two, 2), (str(tmp_path / "chief"), 2)):
+        results = read_results(workdir)
+        assert results["replicas"] == replicas and results["class_names"] == ["benign", "malignant"]
+        assert results["test"]["accuracy"] > 0.9  # The majority class alone scores about 0.63.
+    exported = tf.saved_model.load(f"{one}/export/saved_model")  # Alive while it serves.
+    served = exported.serve(
+        tf.constant(_split(_source(path, label="diagnosis", split_seed=42), "test")[0][:5])
+    )
+    names = [name.decode() for name in served["classes"].numpy()]
+    assert set(names) <= {"benign", "malignant"} and served["probabilities"].shape == (5, 2)
+    expected = np.array(["benign", "malignant"])[np.argmax(served["probabilities"], axis=-1)]
+    assert names == list(expected)

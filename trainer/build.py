@@ -5,15 +5,19 @@ A model with several outputs gets the loss and the metrics on each output, weigh
 `config.train.loss_weights`.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from trainer.data import DataSource
 from trainer.errors import HarnessError, first_line
 from trainer.keras_api import create_all_variables, keras
+from trainer.label_checks import check_labels
 from trainer.losses import build_loss
 from trainer.models import build_model
 from trainer.models.transfer import freeze, load_matching_weights, read_pretrained_weights
 from trainer.optimizers import build_optimizer, exclude_weight_decay
+
+LABEL_SAMPLE = 1024  # Examples whose labels are checked against the model before training.
 
 
 def build_compiled_model(
@@ -44,12 +48,14 @@ def build_compiled_model(
         try:
             create_all_variables(model, sample)
         except ValueError as e:
+            _check_label_fit(model, config, source, features)  # One line, where it can tell.
             raise HarnessError(
                 f"Model {config.model.name!r} does not fit the data of source "
                 f"{config.data.source!r} (features {input_shape}, labels "
                 f"{tf.nest.map_structure(lambda a: tuple(a.shape[1:]), labels)}): "
                 f"{first_line(e, 300)}"
             ) from e
+        _check_label_fit(model, config, source, features)
         excluded = exclude_weight_decay(model, config.train)
     if excluded:
         from absl import logging
@@ -142,6 +148,18 @@ def _check_labels(model: keras.Model, labels) -> None:
             f"{'labels ' + str(sorted(labels)) if isinstance(labels, dict) else 'one label'}: "
             f"set config.data.label_outputs={tuple(outputs)} to train every output on the label."
         )
+
+
+def _check_label_fit(model: keras.Model, config, source: DataSource, features) -> None:
+    """The labels of the first LABEL_SAMPLE examples against the model's outputs and the loss
+    (trainer/label_checks.py)."""
+    try:
+        outputs = model(features, training=False)
+    except Exception:  # noqa: BLE001 - a model that cannot run yet: its own error follows.
+        return
+    labels = source.sample_batch(batch_size=LABEL_SAMPLE)[1]
+    as_numpy = lambda structure: tf.nest.map_structure(np.asarray, structure)  # noqa: E731
+    check_labels(as_numpy(outputs), as_numpy(labels), loss=config.train.loss)
 
 
 # Names that compile() resolves by the loss ("accuracy" -> sparse categorical accuracy, ...).

@@ -26,7 +26,7 @@ def measure(config, batches: int) -> dict[str, float]:
 
     from trainer.data import create_source, make_dataset_fn
 
-    source = create_source(config.data, seed=config.seed)
+    source = create_source(config.data, seed=config.seed, loss=str(config.train.loss))
     rates = {}
     for split in ("train", "validation", "test"):
         training = split == "train"

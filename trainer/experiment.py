@@ -93,7 +93,7 @@ def build_experiment(
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(config.seed)
 
-    source = create_source(config.data, seed=config.seed)
+    source = create_source(config.data, seed=config.seed, loss=str(config.train.loss))
     _check_class_weights(config.train.class_weights, source)
     training_state = TrainingState(strategy)
     model = build_compiled_model(

@@ -2,11 +2,15 @@
 
 The chief then reloads both and checks that they predict what the trained model predicts on
 the same examples: an export that would serve different answers fails the run, loudly, instead
-of surfacing at serving time. Reloading a `.keras` file needs `trainer.models` imported when the
-model is one of the zoo's subclassed models (it registers them with Keras).
+of surfacing at serving time. When the data names its classes (string labels, class folders),
+the SavedModel's `serve` returns {"probabilities": ..., "classes": the names} and
+export/class_names.json lists them in label order. Reloading a `.keras` file needs
+`trainer.models` imported when the model is one of the zoo's subclassed models (it registers
+them with Keras).
 """
 
 import contextlib
+import json
 import os
 import tempfile
 
@@ -21,6 +25,7 @@ from trainer.workdir import EXPORT, Workdir
 # Largest difference between the trained and the reloaded model's outputs, relative to the
 # outputs' size: float32 round-off between the eager model and the traced SavedModel, no more.
 TOLERANCE = 1e-5
+CLASS_NAMES_FILE = "class_names.json"
 
 
 def export_model(
@@ -31,12 +36,15 @@ def export_model(
     saved_model: bool,
     check_on=None,
     directory: str = EXPORT,
+    class_names=None,
 ):
     """Saves the trained model; returns {format: path} of what the chief wrote, and with
     `check_on` (a batch of features) {"max_abs_diff": {format: difference}} after reloading,
     with the largest difference allowed (TOLERANCE times the outputs' size) as "allowed_diff".
-    `directory` is relative to the workdir.
+    `directory` is relative to the workdir. `class_names` (in label order) are served by the
+    SavedModel when the model's one output is a softmax over them or a sigmoid for two.
     """
+    named = _servable_class_names(model, class_names, check_on)
     relative, directory = directory, workdir.write_path(directory)
     tf.io.gfile.makedirs(directory)
     written = {}
@@ -46,7 +54,13 @@ def export_model(
             model.save(written["keras"])
     if saved_model:
         written["saved_model"] = f"{directory}/saved_model"
-        model.export(written["saved_model"], verbose=False)
+        if named:
+            _export_with_class_names(model, written["saved_model"], named, check_on)
+        else:
+            model.export(written["saved_model"], verbose=False)
+    if class_names:
+        with tf.io.gfile.GFile(f"{directory}/{CLASS_NAMES_FILE}", "w") as f:
+            json.dump(list(class_names), f)
     workdir.discard_scratch(relative)
     if not workdir.is_chief:
         return {}
@@ -80,7 +94,11 @@ def check_export(model: keras.Model, written: dict, features) -> tuple[dict, flo
         if kind == "keras":
             got = _flat(reloaded(features, training=False))
         else:
-            got = _flat(reloaded.serve(features))
+            served = reloaded.serve(features)
+            if isinstance(served, dict) and "classes" in served:
+                _check_classes(served, expected[0], path)
+                served = served["probabilities"]
+            got = _flat(served)
         difference = max(float(np.max(np.abs(e - g))) for e, g in zip(expected, got, strict=True))
         if not difference <= TOLERANCE * scale:
             raise HarnessError(
@@ -91,6 +109,60 @@ def check_export(model: keras.Model, written: dict, features) -> tuple[dict, flo
         differences[kind] = difference
     logging.info("Reloaded exports match the trained model: largest differences %s.", differences)
     return differences, TOLERANCE * scale
+
+
+def _servable_class_names(model, class_names, features) -> list[str] | None:
+    """The class names if the model's output can be read as them; None (and why) if not."""
+    if not class_names or features is None:
+        return None
+    outputs = model(features, training=False)
+    if not tf.is_tensor(outputs) or outputs.shape.rank != 2:
+        logging.warning("Class names not served: the model has %s outputs.", type(outputs))
+        return None
+    units = outputs.shape[-1]
+    if units == len(class_names) or (units == 1 and len(class_names) == 2):
+        return [str(name) for name in class_names]
+    logging.warning(
+        "Class names not served: %d names for an output of %d units.", len(class_names), units
+    )
+    return None
+
+
+def _export_with_class_names(model, path: str, class_names: list[str], features) -> None:
+    """A SavedModel whose `serve` returns the probabilities and the most likely class's name
+    (a sigmoid unit: the second name above 0.5)."""
+    signature = tf.nest.map_structure(
+        lambda x: tf.TensorSpec((None, *x.shape[1:]), x.dtype), features
+    )
+    names = tf.constant(class_names)
+
+    def serve(inputs):
+        probabilities = model(inputs, training=False)
+        if probabilities.shape[-1] == 1:
+            index = tf.cast(probabilities[:, 0] > 0.5, tf.int32)
+        else:
+            index = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        return {"probabilities": probabilities, "classes": tf.gather(names, index)}
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", serve, input_signature=[signature])
+    archive.write_out(path, verbose=False)
+
+
+def _check_classes(served: dict, expected: np.ndarray, path: str) -> None:
+    names = [name.decode() for name in np.asarray(served["classes"])]
+    probabilities = np.asarray(served["probabilities"])
+    if probabilities.shape[-1] == 1:
+        index = (probabilities[:, 0] > 0.5).astype(int)
+    else:
+        index = np.argmax(probabilities, axis=-1)
+    agree = np.argmax(expected, axis=-1) == index if expected.shape[-1] > 1 else True
+    if not np.all(agree) or len(names) != len(index):
+        raise HarnessError(
+            f"The SavedModel at {path} serves classes that do not follow its probabilities: "
+            "report this with the model's config."
+        )
 
 
 @contextlib.contextmanager

@@ -75,6 +75,7 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
             saved_model=config.export.saved_model,
             check_on=check_on,
             directory=directory,
+            class_names=experiment.source.class_names,
         )
 
     # Built first: their settings are checked before anything is restored or written.
@@ -191,6 +192,7 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
         "test": test,
         "export": exported,
         "ema": experiment.averaged_weights.enabled,
+        "class_names": list(experiment.source.class_names or []) or None,
         "profile": (
             {"steps": list(profiler.profiled), "dir": workdir.path(PROFILE)}
             if profiler and profiler.profiled

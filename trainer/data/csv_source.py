@@ -8,6 +8,13 @@ Missing numeric values are imputed with a statistic of the train split only (`im
 A `recipe` derives features from raw columns: `california_housing_8` gives scikit-learn's 8
 California-housing features (MedInc, HouseAge, AveRooms, AveBedrms, Population, AveOccup,
 Latitude, Longitude) from the census columns.
+
+The label is a class or a regression target (`task`). With task="auto" it is a class when the
+column holds text ("benign"/"malignant") or when it holds integers and config.train.loss is a
+classification loss; else a target. Classes are the train split's distinct labels in sorted
+order (numerically for numbers), kept as `class_names`; a label in validation or test that train
+lacks is an error that names it. For one sigmoid unit on a two-class task, set
+config.data.num_classes=1 and config.train.loss=binary_crossentropy.
 """
 
 import csv
@@ -18,8 +25,10 @@ import tensorflow as tf
 
 from trainer.data.sources import InMemorySource
 from trainer.errors import HarnessError
+from trainer.loss_kinds import is_classification
 
 MISSING = ("impute_median", "impute_mean", "flag", "drop")
+TASKS = ("auto", "classification", "regression")
 
 
 def _california_housing_8(columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -69,19 +78,23 @@ class CsvSource(InMemorySource):
         validation_fraction: float = 0.25,
         test_fraction: float = 0.25,
         split_seed: int = 42,
+        task: str = "auto",
+        loss: str = "",
     ):
         """Args:
-          path: the CSV file (local or gs://), e.g. ../shared/datasets/.../housing.csv.
-          label: the numeric target column.
-          label_scale: multiplies the target (1e-5: dollars -> 100,000s).
-          features: numeric feature columns (empty: every other column).
-          categorical: columns kept as strings, for a StringLookup inside the model.
-          inputs: {input name: feature names} for a model with several inputs (None: one).
-          missing: impute_median | impute_mean | flag | drop.
-          recipe: derived features: '' (none) or california_housing_8.
-          validation_fraction: of what remains after the test split.
-          test_fraction: of all rows.
-          split_seed: fixes which rows land in which split.
+        path: the CSV file (local or gs://), e.g. ../shared/datasets/.../housing.csv.
+        label: the label column: classes (text or integers) or a numeric target.
+        label_scale: multiplies a regression target (1e-5: dollars -> 100,000s).
+        features: numeric feature columns (empty: every other column).
+        categorical: columns kept as strings, for a StringLookup inside the model.
+        inputs: {input name: feature names} for a model with several inputs (None: one).
+        missing: impute_median | impute_mean | flag | drop.
+        recipe: derived features: '' (none) or california_housing_8.
+        validation_fraction: of what remains after the test split.
+        test_fraction: of all rows.
+        split_seed: fixes which rows land in which split.
+        task: auto | classification | regression (auto: see the module's docstring).
+        loss: config.train.loss, passed by the harness (task="auto" reads it).
         """
         if not path:
             raise HarnessError(
@@ -92,6 +105,8 @@ class CsvSource(InMemorySource):
             raise HarnessError(
                 f"config.data.args.missing={missing!r}: use one of {', '.join(MISSING)}."
             )
+        if task not in TASKS:
+            raise HarnessError(f"config.data.args.task={task!r}: use one of {', '.join(TASKS)}.")
         if recipe and recipe not in RECIPES:
             raise HarnessError(
                 f"config.data.args.recipe={recipe!r}: use '' or one of {', '.join(RECIPES)}."
@@ -108,7 +123,9 @@ class CsvSource(InMemorySource):
         if absent:
             raise HarnessError(f"{path} has no column(s) {absent}; its columns are {header}.")
         numeric = {name: _numeric_column(path, header, rows, name) for name in numeric_names}
-        labels = _numeric_column(path, header, rows, label)
+        texts = np.array([row[header.index(label)].strip() for row in rows])
+        classes = _is_classification(path, label, texts, task, loss)
+        labels = _numeric_labels(texts) if not classes else np.where(texts == "", np.nan, 0.0)
         if recipe:
             numeric = RECIPES[recipe][1](numeric)
         train, validation, test = _split(len(rows), validation_fraction, test_fraction, split_seed)
@@ -122,6 +139,13 @@ class CsvSource(InMemorySource):
             name: np.array([row[header.index(name)] for row in rows]) for name in categorical
         }
         groups = self._input_groups(path, dict(inputs or {}))
+        if classes:
+            if label_scale != 1.0:
+                raise HarnessError(
+                    f"config.data.args.label_scale={label_scale} scales a regression target, "
+                    f"but {label!r} holds classes: leave it at 1 (or set task=regression)."
+                )
+            self.class_names, class_index = _classes(path, label, texts, train[keep[train]])
         splits = {}
         for name, index in (("train", train), ("validation", validation), ("test", test)):
             index = index[keep[index]]
@@ -132,8 +156,12 @@ class CsvSource(InMemorySource):
                 x = {"numeric": x}
             if strings:
                 x.update({col: values[index] for col, values in strings.items()})
-            splits[name] = (x, (labels[index] * label_scale).astype(np.float32)[:, None])
-        super().__init__(splits, num_classes=None)
+            if classes:
+                y = _class_indices(path, label, name, texts[index], class_index)
+            else:
+                y = (labels[index] * label_scale).astype(np.float32)[:, None]
+            splits[name] = (x, y)
+        super().__init__(splits, num_classes=len(self.class_names) if classes else None)
 
     def _input_groups(self, path, inputs: dict) -> dict[str, list[int]]:
         """{input name: column indices in the feature matrix} for `config.data.args.inputs`."""
@@ -203,6 +231,61 @@ def _numeric_column(path, header, rows, name) -> np.ndarray:
                 "in config.data.args.categorical or fix the file."
             ) from e
     return values
+
+
+def _is_classification(path, label, texts, task: str, loss: str) -> bool:
+    numbers = _numeric_labels(texts)
+    text_values = sorted({t for t, n in zip(texts, numbers, strict=True) if t and np.isnan(n)})
+    if task == "regression" and text_values:
+        raise HarnessError(
+            f"{path} column {label!r} holds text ({text_values[:3]}), not a regression target: "
+            "set config.data.args.task=classification (or auto)."
+        )
+    if task != "auto":
+        return task == "classification"
+    if text_values:
+        return True
+    present = numbers[~np.isnan(numbers)]
+    return is_classification(loss) and bool(np.all(present == np.round(present)))
+
+
+def _numeric_labels(texts) -> np.ndarray:
+    """The labels as numbers (NaN for an empty or a text value)."""
+    values = np.full(len(texts), np.nan)
+    for i, text in enumerate(texts):
+        try:
+            values[i] = float(text) if text else np.nan
+        except ValueError:
+            pass
+    return values
+
+
+def _classes(path, label, texts, train_index) -> tuple[tuple[str, ...], dict[str, int]]:
+    """The train split's classes in sorted order (numbers numerically), and name -> index."""
+    present = {str(t) for t in texts[train_index] if t}
+    numbers = _numeric_labels(sorted(present))
+    if not np.isnan(numbers).any():  # 0, 1, 2, ..., 10 rather than 0, 1, 10, 2.
+        names = sorted(present, key=float)
+    else:
+        names = sorted(present)
+    if len(names) < 2:
+        raise HarnessError(
+            f"{path} column {label!r} has {len(names)} class(es) {names} in the train split: a "
+            "classifier needs at least 2 (or set config.data.args.task=regression)."
+        )
+    names = [str(name) for name in names]
+    return tuple(names), {name: i for i, name in enumerate(names)}
+
+
+def _class_indices(path, label, split, texts, class_index) -> np.ndarray:
+    unknown = sorted({str(t) for t in texts if t not in class_index})
+    if unknown:
+        raise HarnessError(
+            f"{path} column {label!r}: the {split} split has class(es) {unknown[:5]} that the "
+            f"train split lacks (its classes: {list(class_index)[:20]}): the model cannot learn "
+            "them. Change split_seed or the fractions, or fix the labels."
+        )
+    return np.array([class_index[t] for t in texts], dtype=np.int32)
 
 
 def _split(count: int, validation_fraction: float, test_fraction: float, seed: int):

@@ -27,8 +27,10 @@ SOURCES = {
     "tfrecord": TfRecordSource,
 }
 FIELD = "config.data.source"
-# What the harness passes to a source that declares it, rather than config.data.args.
-PROVIDED = ("seed", "split", "input_context")
+# What the harness passes to a source that declares it, rather than config.data.args. `loss`
+# is config.train.loss, for a source that decides between classes and a regression target
+# (the CSV source's task="auto").
+PROVIDED = ("seed", "split", "input_context", "loss")
 
 
 def source_factory(name: str):
@@ -44,7 +46,7 @@ def source_argument_names(name: str) -> list[str]:
     return plugins.argument_names(source_factory(name), provided=PROVIDED)
 
 
-def create_source(data_config, *, seed: int = 0) -> DataSource:
+def create_source(data_config, *, seed: int = 0, loss: str = "") -> DataSource:
     """The source named by `data_config.source`, built from `data_config.args`."""
     name = data_config.source
     factory = source_factory(name)
@@ -52,7 +54,7 @@ def create_source(data_config, *, seed: int = 0) -> DataSource:
     num_classes = data_config.num_classes or None
     if inspect.isclass(factory) and issubclass(factory, DataSource):
         source = plugins.call_with_args(
-            factory, args, provided={"seed": seed}, field="config.data.args"
+            factory, args, provided={"seed": seed, "loss": loss}, field="config.data.args"
         )
         if num_classes is not None:
             source.num_classes = num_classes

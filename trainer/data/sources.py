@@ -26,6 +26,9 @@ class DataSource(abc.ABC):
     """
 
     num_classes: int | None = None  # For classification heads; None for regression.
+    # The classes' names in label order, when the data names them (string labels, class
+    # folders): the export serves them next to the probabilities.
+    class_names: tuple[str, ...] | None = None
     shards_itself: bool = False
 
     @abc.abstractmethod
@@ -171,6 +174,7 @@ class LabelForEachOutput(DataSource):
     def __init__(self, source: DataSource, outputs):
         self._source, self._outputs = source, tuple(outputs)
         self.num_classes, self.shards_itself = source.num_classes, source.shards_itself
+        self.class_names = source.class_names
 
     def examples(self, split, input_context):
         return self._source.examples(split, input_context).map(

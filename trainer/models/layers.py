@@ -33,11 +33,14 @@ def features_to_adapt(read_train_features, *, model: str, select=None, flatten=F
 
 
 def head(x, num_classes, *, name: str | None = None):
-    """Softmax over `num_classes` ("probs"), or one linear output for regression, num_classes
-    None ("prediction"); float32 under mixed precision, so the loss is computed in float32.
+    """Softmax over `num_classes` ("probs"); one sigmoid unit for num_classes 1 (a binary task
+    with binary cross-entropy, "probs"); or one linear output for regression, num_classes None
+    ("prediction"). float32 under mixed precision, so the loss is computed in float32.
     """
     if num_classes is None:
         return keras.layers.Dense(1, dtype="float32", name=name or "prediction")(x)
+    if num_classes == 1:
+        return keras.layers.Dense(1, activation="sigmoid", dtype="float32", name=name or "probs")(x)
     return keras.layers.Dense(
         num_classes, activation="softmax", dtype="float32", name=name or "probs"
     )(x)

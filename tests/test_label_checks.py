@@ -1,0 +1,121 @@
+"""Labels against the model's outputs and the loss: one line per mismatch, before training."""
+
+import numpy as np
+import pytest
+
+from tests.helpers import assert_one_line_error, raises_one_line, train
+from trainer.label_checks import check_labels
+
+TEN = np.full((4, 10), 0.1, dtype=np.float32)  # A softmax over 10 classes, 4 examples.
+ONE = np.full((4, 1), 0.5, dtype=np.float32)  # One unit: a regression or a sigmoid head.
+
+
+@pytest.mark.parametrize(
+    "outputs, labels, loss, fragments",
+    [
+        # Integer labels beyond the output's units.
+        (
+            TEN,
+            np.array([0, 3, 12, 1]),
+            "sparse_categorical_crossentropy",
+            ["labels 0..12 (integers)", "shape (None, 10)", "config.data.num_classes=13"],
+        ),
+        # One-hot labels with a sparse loss.
+        (
+            TEN,
+            np.eye(10)[[0, 1, 2, 3]],
+            "sparse_categorical_crossentropy",
+            ["of shape (10,) per example", "config.train.loss=categorical_crossentropy"],
+        ),
+        # Float targets with a classification loss.
+        (
+            TEN,
+            np.array([[0.3], [1.7], [2.2], [0.1]]),
+            "sparse_categorical_crossentropy",
+            ["0.1..2.2 (real numbers)", "config.train.loss=mse"],
+        ),
+        (
+            ONE,
+            np.array([[0.3], [1.7], [2.2], [0.1]]),
+            "binary_crossentropy",
+            ["0.1..2.2 (real numbers)", "takes labels between 0 and 1"],
+        ),
+        # A 1-unit output with a categorical loss.
+        (
+            ONE,
+            np.array([0, 1, 1, 0]),
+            "sparse_categorical_crossentropy",
+            [
+                "shape (None, 1)",
+                "One output unit cannot hold 2 classes",
+                "config.data.num_classes=2",
+                "config.train.loss=binary_crossentropy",
+            ],
+        ),
+        (
+            ONE,
+            np.array([[0], [1], [1], [0]]),
+            "categorical_crossentropy",
+            ["shape (None, 1)", "sparse_categorical_crossentropy"],
+        ),
+        # Class indices with a one-hot loss, and with a regression loss on 10 outputs.
+        (
+            TEN,
+            np.array([0, 3, 9, 1]),
+            "categorical_crossentropy",
+            ["these are class indices", "config.train.loss=sparse_categorical_crossentropy"],
+        ),
+        (
+            TEN,
+            np.array([[0], [3], [9], [1]]),
+            "mse",
+            ["compares each of the 10 outputs", "sparse_categorical_crossentropy"],
+        ),
+        (
+            TEN,
+            np.array([0, 1, 1, 0]),
+            "binary_crossentropy",
+            ["output has 10 units", "config.data.num_classes=1"],
+        ),
+    ],
+)
+def test_each_mismatch_is_one_line_naming_labels_output_loss_and_field(
+    outputs, labels, loss, fragments
+):
+    raises_one_line(lambda: check_labels(outputs, labels, loss=loss), *fragments)
+
+
+@pytest.mark.parametrize(
+    "outputs, labels, loss",
+    [
+        (TEN, np.array([0, 3, 9, 1], dtype=np.int32), "sparse_categorical_crossentropy"),
+        (TEN, np.eye(10)[[0, 1, 2, 3]], "categorical_crossentropy"),
+        (ONE, np.array([0, 1, 1, 0]), "binary_crossentropy"),
+        (ONE, np.array([[0.3], [1.7], [2.2], [0.1]]), "mse"),
+        (TEN, np.array([0, 3, 12, 1]), "my_project.losses:focal"),  # Unknown: not checked.
+        ({"main": ONE, "aux": ONE}, {"main": np.ones((4, 1)), "aux": np.ones((4, 1))}, "mse"),
+    ],
+)
+def test_labels_that_fit_pass(outputs, labels, loss):
+    check_labels(outputs, labels, loss=loss)
+
+
+def test_a_regression_csv_with_a_classification_loss_fails_in_one_line_before_training(
+    tmp_path,
+):
+    """The user's first try: 0/1 labels read as a target, a 1-unit head, sparse cross-entropy."""
+    path = tmp_path / "table.csv"
+    rows = [f"{i % 7},{(i * 3) % 11},{int(i % 3 == 0)}" for i in range(61)]
+    path.write_text("a,b,target\n" + "\n".join(rows) + "\n")
+    process = train(
+        "--config=configs/csv_classifier.py",
+        f"--config.data.args.path={path}",
+        "--config.data.args.label=target",
+        "--config.data.args.task=regression",
+        f"--workdir={tmp_path / 'run'}",
+    )
+    assert_one_line_error(
+        process, "labels 0..1 (integers)", "shape (None, 1)", "config.data.args.task"
+    )
+    assert "Traceback" not in process.stderr
+    assert not (tmp_path / "run" / "checkpoints").exists()
