@@ -291,3 +291,33 @@ def _cell(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
+
+
+def report(study, *, metric: str, parameters: dict, workdir: str, sweep_path: str) -> None:
+    """Prints the table and the summary; writes trials.csv, sweep.png, best_config.py."""
+    shown = rows(study, metric)
+    print(table(shown), flush=True)
+    print(summary(study, metric), flush=True)
+    written = [write_csv(shown, join(workdir, CSV_FILE))]
+    written.append(
+        draw(
+            study,
+            path=join(workdir, PICTURE_FILE),
+            metric=metric,
+            parameters=parameters,
+        )
+    )
+    written.append(
+        write_best_config(
+            study,
+            path=join(workdir, BEST_CONFIG_FILE),
+            metric=metric,
+            sweep_path=sweep_path,
+        )
+    )
+    print("Written: " + ", ".join(path for path in written if path), flush=True)
+
+
+def join(root: str, *parts: str) -> str:
+    """A path under `root` (local or gs://)."""
+    return "/".join([root.rstrip("/"), *parts])
