@@ -3,11 +3,12 @@
 import json
 import os
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
 from tests.helpers import assert_ok, assert_one_line_error, read_results, run_module, train
-from trainer.data.sources import DigitsSource
+from trainer.data.sources import DataSource, DigitsSource, InMemorySource
 from trainer.data.tfrecord_source import TfRecordSource
 from trainer.errors import HarnessError
 from trainer.prepare import prepare
@@ -121,6 +122,8 @@ def test_the_prepare_command_and_training_from_its_shards(tmp_path):
     prepared = run_module("trainer.prepare", f"--out={out}", "--num_shards=3")
     assert_ok(prepared)
     assert "Wrote 1797 examples and spec.json" in prepared.stderr
+    assert "train: 1257 examples in 3 shards (" in prepared.stderr
+    assert "All splits: 1797 examples (" in prepared.stderr and "MB/s" in prepared.stderr
     again = run_module("trainer.prepare", f"--out={out}")
     assert again.returncode == 2 and "pass --overwrite" in again.stderr
     assert_ok(
@@ -189,3 +192,57 @@ def test_the_train_file_order_follows_the_seed(shards):
         _rows(_tfrecord(shards, seed=2), "train")
     )
     assert any(first_rows(1) != first_rows(seed) for seed in (2, 3, 4))
+
+
+def test_prepare_deals_examples_to_shards_in_turn(shards):
+    with open(os.path.join(shards, "spec.json")) as f:
+        spec = json.load(f)
+    counts = [shard["examples"] for shard in spec["splits"]["train"]["shards"]]
+    assert counts == [315, 314, 314, 314]  # 1257 examples: example i in shard i % 4.
+    first = next(
+        iter(tf.data.TFRecordDataset(os.path.join(shards, "train-00001-of-00004.tfrecord")))
+    )
+    features, label = _tfrecord(shards)._parse(first)
+    x, y = _digits()._splits["train"]
+    np.testing.assert_array_equal(features.numpy(), x[1])
+    assert int(label) == int(y[1])
+
+
+def test_prepare_round_trips_string_features_and_batches_larger_than_a_split(tmp_path):
+    rng = np.random.default_rng(0)
+    splits = {
+        split: (
+            {
+                "numeric": rng.standard_normal((count, 3)).astype(np.float32),
+                "city": np.array([f"city{i % 7}".encode() for i in range(count)], dtype=object),
+            },
+            rng.standard_normal((count, 1)).astype(np.float32),
+        )
+        for split, count in (("train", 23), ("validation", 5), ("test", 1))
+    }
+    out = str(tmp_path / "strings")
+    prepare(InMemorySource(splits, None), out, num_shards=2, overwrite=False, batch_size=4)
+    source = _tfrecord(out)
+    for split, (features, labels) in splits.items():
+        rows = list(source.examples(split, tf.distribute.InputContext()).as_numpy_iterator())
+        assert len(rows) == len(labels)
+        read = {(r[0]["city"], r[0]["numeric"].tobytes(), r[1].tobytes()) for r in rows}
+        assert read == {
+            (c, n.tobytes(), y.tobytes())
+            for c, n, y in zip(features["city"], features["numeric"], labels, strict=True)
+        }
+
+
+class _Ragged(DataSource):
+    """Examples whose feature length varies (shape [None]): prepare writes them one by one."""
+
+    def examples(self, split, input_context):
+        return tf.data.Dataset.range(1, 6).map(lambda i: (tf.range(i, dtype=tf.float32), i))
+
+
+def test_prepare_writes_examples_of_varying_shapes(tmp_path):
+    out = str(tmp_path / "ragged")
+    spec = prepare(_Ragged(), out, num_shards=2, overwrite=False)
+    assert spec["features"]["features"] == {"dtype": "float32", "shape": [None]}
+    rows = list(_tfrecord(out).examples("test", tf.distribute.InputContext()).as_numpy_iterator())
+    assert sorted((len(x), int(y)) for x, y in rows) == [(i, i) for i in range(1, 6)]

@@ -25,13 +25,28 @@ from trainer import cli  # noqa: E402
 from trainer.errors import HarnessError  # noqa: E402
 
 SPLITS = ("train", "validation", "test")
+# Examples read and encoded at a time.
+BATCH_SIZE = 4096
 
 
-def prepare(source, out: str, *, num_shards: int, overwrite: bool, label: str = "label") -> dict:
-    """Writes every split of `source` into shards under `out`; returns the spec it wrote."""
+def prepare(
+    source,
+    out: str,
+    *,
+    num_shards: int,
+    overwrite: bool,
+    label: str = "label",
+    batch_size: int = BATCH_SIZE,
+) -> dict:
+    """Writes every split of `source` into shards under `out`; returns the spec it wrote.
+
+    Examples are read and encoded `batch_size` at a time (trainer/data/record_encoding.py) and
+    dealt to the shards in turn, example i to shard i % shards, so shard sizes differ by at most
+    one example.
+    """
     import tensorflow as tf
 
-    from trainer.data.tfrecord_source import SPEC_FILE, encode
+    from trainer.data.tfrecord_source import SPEC_FILE
 
     if tf.io.gfile.exists(out) and tf.io.gfile.listdir(out) and not overwrite:
         raise HarnessError(
@@ -39,30 +54,15 @@ def prepare(source, out: str, *, num_shards: int, overwrite: bool, label: str = 
         )
     tf.io.gfile.makedirs(out)
     spec = {"label": label, "num_classes": source.num_classes, "features": {}, "splits": {}}
+    totals = _Throughput()
     for split in SPLITS:
         dataset = source.examples(split, tf.distribute.InputContext())
         spec["features"] = _feature_spec(dataset.element_spec, label)
-        count = sum(1 for _ in dataset)
+        began = time.monotonic()
+        count = _count(dataset)
         shards = min(num_shards, max(count, 1))
         names = [f"{split}-{i:05d}-of-{shards:05d}.tfrecord" for i in range(shards)]
-        writers = [tf.io.TFRecordWriter(f"{out}/{name}") for name in names]
-        counts = [0] * shards
-        began = last_report = time.monotonic()
-        for index, (features, target) in enumerate(dataset.as_numpy_iterator()):
-            values = dict(features) if isinstance(features, dict) else {"features": features}
-            writers[index % shards].write(encode({**values, label: target}))
-            counts[index % shards] += 1
-            if time.monotonic() - last_report > 5:
-                last_report = time.monotonic()
-                logging.info(
-                    "%s: %d of %d examples (%.0f%%)",
-                    split,
-                    index + 1,
-                    count,
-                    100 * (index + 1) / count,
-                )
-        for writer in writers:
-            writer.close()
+        counts = _write(dataset, [f"{out}/{name}" for name in names], label, count, batch_size)
         spec["splits"][split] = {
             "examples": count,
             "shards": [
@@ -70,16 +70,79 @@ def prepare(source, out: str, *, num_shards: int, overwrite: bool, label: str = 
                 for name, n in zip(names, counts, strict=True)
             ],
         }
-        logging.info(
-            "%s: %d examples in %d shards (%.0f examples/s).",
-            split,
-            count,
-            shards,
-            count / max(time.monotonic() - began, 1e-9),
-        )
+        written = _Throughput(count, sum(s["bytes"] for s in spec["splits"][split]["shards"]))
+        written.seconds = time.monotonic() - began
+        totals.add(written)
+        logging.info("%s: %d examples in %d shards (%s).", split, count, shards, written)
     with tf.io.gfile.GFile(f"{out}/{SPEC_FILE}", "w") as f:
         f.write(json.dumps(spec, indent=2) + "\n")
+    logging.info("All splits: %d examples (%s).", totals.examples, totals)
     return spec
+
+
+def _count(dataset) -> int:
+    """The examples in `dataset`: its cardinality when known, else counted in a graph."""
+    import tensorflow as tf
+
+    count = int(dataset.cardinality())
+    if count >= 0:
+        return count
+    return int(dataset.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
+
+
+def _batches(dataset, batch_size: int):
+    """(features, label) numpy batches; single-example batches when shapes vary by example."""
+    import tensorflow as tf
+
+    fixed = all(s.shape.is_fully_defined() for s in tf.nest.flatten(dataset.element_spec))
+    if fixed:
+        return dataset.batch(batch_size).prefetch(2).as_numpy_iterator()
+    return dataset.batch(1).as_numpy_iterator()
+
+
+def _write(dataset, paths: list[str], label: str, count: int, batch_size: int) -> list[int]:
+    """Writes `dataset` round-robin into the files at `paths`; returns each file's examples."""
+    import tensorflow as tf
+
+    from trainer.data.record_encoding import encode_batch
+
+    writers = [tf.io.TFRecordWriter(path) for path in paths]
+    counts = [0] * len(paths)
+    done, last_report = 0, time.monotonic()
+    for features, target in _batches(dataset, batch_size):
+        values = dict(features) if isinstance(features, dict) else {"features": features}
+        records = encode_batch({**values, label: target})
+        for shard, writer in enumerate(writers):  # Example done + j goes to shard (done + j) % n.
+            mine = records[(shard - done) % len(writers) :: len(writers)]
+            for record in mine:
+                writer.write(record)
+            counts[shard] += len(mine)
+        done += len(records)
+        if time.monotonic() - last_report > 5:
+            last_report = time.monotonic()
+            logging.info("%d of %d examples (%.0f%%)", done, count, 100 * done / max(count, 1))
+    for writer in writers:
+        writer.close()
+    return counts
+
+
+class _Throughput:
+    """Examples and bytes written in some seconds, shown as examples/s and MB/s."""
+
+    def __init__(self, examples: int = 0, size: int = 0):
+        self.examples, self.bytes, self.seconds = examples, size, 0.0
+
+    def add(self, other: "_Throughput") -> None:
+        self.examples += other.examples
+        self.bytes += other.bytes
+        self.seconds += other.seconds
+
+    def __str__(self) -> str:
+        seconds = max(self.seconds, 1e-9)
+        return (
+            f"{self.examples / seconds:,.0f} examples/s, {self.bytes / seconds / 1e6:.1f} MB/s, "
+            f"{self.bytes / 1e6:.1f} MB in {self.seconds:.2f} s"
+        )
 
 
 def _feature_spec(element_spec, label: str) -> dict:
