@@ -17,7 +17,7 @@ import numpy as np
 
 from configs import base
 
-SOURCE = "trainer.data.image_folder:ImageFolderSource"
+SOURCE = "image_folder"
 
 
 def get_config():

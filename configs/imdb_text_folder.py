@@ -14,7 +14,7 @@ from configs import base, imdb_lstm
 
 def get_config():
     config = imdb_lstm.get_config()
-    base.use_data(config, "trainer.data.text_folder:TextFolderSource")
+    base.use_data(config, "text_folder")
     config.data.args.train_dir = ""  # Required: aclImdb/train.
     config.data.args.test_dir = ""  # Required: aclImdb/test.
     config.data.args.classes = ("neg", "pos")

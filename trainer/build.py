@@ -157,7 +157,10 @@ def _check_label_fit(model: keras.Model, config, source: DataSource, features) -
         outputs = model(features, training=False)
     except Exception:  # noqa: BLE001 - a model that cannot run yet: its own error follows.
         return
-    labels = source.sample_batch(batch_size=LABEL_SAMPLE)[1]
+    try:
+        labels = source.sample_batch(batch_size=LABEL_SAMPLE)[1]
+    except tf.errors.OpError:  # A corrupt record: training reads it and names its file.
+        return
     as_numpy = lambda structure: tf.nest.map_structure(np.asarray, structure)  # noqa: E731
     check_labels(as_numpy(outputs), as_numpy(labels), loss=config.train.loss)
 

@@ -12,8 +12,12 @@ import inspect
 from trainer import plugins
 from trainer.data.csv_source import CsvSource
 from trainer.data.function_sources import ArraysFunctionSource, DatasetFunctionSource
+from trainer.data.image_folder import ImageFolderSource
+from trainer.data.npz_source import NpzSource
 from trainer.data.pairs import DigitPairsSource
+from trainer.data.parquet_source import ParquetSource
 from trainer.data.sources import DataSource, DigitsSource, LabelForEachOutput, SyntheticSource
+from trainer.data.text_folder import TextFolderSource
 from trainer.data.tfds_source import TfdsSource
 from trainer.data.tfrecord_source import TfRecordSource
 from trainer.errors import HarnessError
@@ -25,6 +29,10 @@ SOURCES = {
     "csv": CsvSource,
     "tfds": TfdsSource,
     "tfrecord": TfRecordSource,
+    "image_folder": ImageFolderSource,
+    "text_folder": TextFolderSource,
+    "npz": NpzSource,
+    "parquet": ParquetSource,
 }
 FIELD = "config.data.source"
 # What the harness passes to a source that declares it, rather than config.data.args. `loss`
