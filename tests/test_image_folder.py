@@ -282,3 +282,30 @@ def test_the_command_line_on_2_workers_each_reading_its_own_files(digits_dir, tm
     cluster = Cluster([workdir, workdir], *RUN, f"--config.data.args.directory={digits_dir}")
     assert cluster.wait(timeout=300) == [0, 0], "".join(cluster.lines[0][-30:])
     _check(workdir, 2, 2)
+
+
+def test_prepare_turns_an_image_folder_into_shards_that_read_back_identically(digits_dir, tmp_path):
+    from trainer.data.tfrecord_source import TfRecordSource
+    from trainer.prepare import prepare
+
+    source = _source(digits_dir)
+    out = str(tmp_path / "shards")
+    spec = prepare(source, out, num_shards=3, overwrite=False)
+    assert spec["num_classes"] == 10
+    shards = TfRecordSource(dir=out)
+    for split in ("train", "validation", "test"):
+        folder = sorted(_pairs(source.examples(split, _context())), key=_order)
+        written = sorted(_pairs(shards.examples(split, _context())), key=_order)
+        assert len(written) == len(folder) > 0
+        for (image, label), (back, back_label) in zip(folder, written, strict=True):
+            assert label == back_label and image.shape == back.shape
+            np.testing.assert_allclose(back, image, rtol=0, atol=TOLERANCE)
+
+
+def _pairs(dataset):
+    return [(np.asarray(x), int(np.asarray(y).reshape(-1)[0])) for x, y in dataset]
+
+
+def _order(pair):
+    image, label = pair
+    return (label, image.tobytes())

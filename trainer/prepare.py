@@ -176,7 +176,7 @@ def main(argv):
     try:
         if args.download and config.data.source == "tfds":
             TfdsSource(**config.data.args.to_dict()).download_and_prepare()
-        source = create_source(config.data, seed=config.seed)
+        source = create_source(config.data, seed=config.seed, loss=str(config.train.loss))
         spec = prepare(source, args.out, num_shards=args.num_shards, overwrite=args.overwrite)
     except HarnessError as e:
         cli.fail(str(e), exit_code=e.exit_code)
