@@ -3,8 +3,8 @@
     python -m trainer.main --config=configs/csv_classifier.py \
         --config.data.args.path=my_table.csv --config.data.args.label=diagnosis
 
-Every other column is a numeric feature (list text columns in config.data.args.categorical);
-an MLP on standardized features with a softmax over the train split's classes, in sorted order.
+Every other column is a numeric feature (choose them with config.data.args.features); an MLP
+on standardized features with a softmax over the train split's classes, in sorted order.
 The SavedModel's `serve` returns the class names next to the probabilities. scikit-learn's
 breast-cancer table with text labels (benign / malignant) reaches a test accuracy of about 0.97
 under 2 workers (benchmarks/README.md, "Users' data").

@@ -209,7 +209,7 @@ def test_label_mistakes_are_one_line_each(tmp_path):
     # "bird" is in one row only: a split seed that puts it outside train.
     seed = next(s for s in range(50) if 40 not in _split_rows(41, s)[0])
     raises_one_line(lambda: _source(path, split_seed=seed), "class(es) ['bird']", "train split")
-    raises_one_line(lambda: _source(path, task="regression"), "holds text", "task=classification")
+    raises_one_line(lambda: _source(path, task="regression"), "line 2 has 'dog'", "task=regression")
     raises_one_line(lambda: _source(path, label_scale=0.5), "label_scale=0.5", "holds classes")
     raises_one_line(lambda: _source(path, task="guess"), "task='guess'")
     one_class = tmp_path / "one.csv"
@@ -256,3 +256,12 @@ def test_a_table_with_text_labels_trains_under_one_replica_two_replicas_and_two_
     assert set(names) <= {"benign", "malignant"} and served["probabilities"].shape == (5, 2)
     expected = np.array(["benign", "malignant"])[np.argmax(served["probabilities"], axis=-1)]
     assert names == list(expected)
+
+
+def test_one_stray_text_value_in_a_numeric_target_is_named_by_its_line(tmp_path):
+    from tests.helpers import raises_one_line
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,y\n" + "".join(f"{i},{i * 0.37:.3f}\n" for i in range(40)) + "41,NA\n")
+    raises_one_line(lambda: _source(path, loss="mse"), "line 42 has 'NA'", "loss='mse'")
+    raises_one_line(lambda: _source(path, task="regression"), "line 42 has 'NA'", "task=regression")

@@ -293,6 +293,7 @@ def test_prepare_turns_an_image_folder_into_shards_that_read_back_identically(di
     spec = prepare(source, out, num_shards=3, overwrite=False)
     assert spec["num_classes"] == 10
     shards = TfRecordSource(dir=out)
+    assert shards.class_names == source.class_names  # The names travel with the shards.
     for split in ("train", "validation", "test"):
         folder = sorted(_pairs(source.examples(split, _context())), key=_order)
         written = sorted(_pairs(shards.examples(split, _context())), key=_order)
@@ -309,3 +310,21 @@ def _pairs(dataset):
 def _order(pair):
     image, label = pair
     return (label, image.tobytes())
+
+
+def test_a_file_that_does_not_decode_is_named_in_one_line(digits_dir, tmp_path):
+    import shutil
+
+    from tests.helpers import assert_one_line_error
+
+    folder = str(tmp_path / "digits")
+    shutil.copytree(digits_dir, folder)
+    with open(f"{folder}/3/broken.png", "w") as f:
+        f.write("not an image")
+    process = train(
+        "--config=configs/digits_image_folder.py",
+        f"--config.data.args.directory={folder}",
+        "--config.train.steps=20",
+        f"--workdir={tmp_path / 'run'}",
+    )
+    assert_one_line_error(process, f"{folder}/3/broken.png does not decode", "Unknown image")

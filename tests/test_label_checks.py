@@ -8,6 +8,7 @@ from trainer.label_checks import check_labels
 
 TEN = np.full((4, 10), 0.1, dtype=np.float32)  # A softmax over 10 classes, 4 examples.
 ONE = np.full((4, 1), 0.5, dtype=np.float32)  # One unit: a regression or a sigmoid head.
+SPARSE = "sparse_categorical_crossentropy"
 
 
 @pytest.mark.parametrize(
@@ -119,3 +120,40 @@ def test_a_regression_csv_with_a_classification_loss_fails_in_one_line_before_tr
     )
     assert "Traceback" not in process.stderr
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+@pytest.mark.parametrize(
+    "outputs, labels, loss, ignore_class",
+    [
+        # Sequence tagging: a class per step; segmentation: a class per pixel.
+        (
+            np.full((4, 7, 10), 0.1),
+            np.zeros((4, 7), dtype=np.int32),
+            "sparse_categorical_crossentropy",
+            None,
+        ),
+        (
+            np.full((4, 5, 5, 3), 0.3),
+            np.ones((4, 5, 5), dtype=np.int32),
+            "sparse_categorical_crossentropy",
+            None,
+        ),
+        # Keras's class names for losses, and a skipped class.
+        (TEN, np.array([0, 3, 9, 1]), "SparseCategoricalCrossentropy", None),
+        (TEN, np.array([0, -1, 9, -1]), "sparse_categorical_crossentropy", -1),
+        # Text labels are for a model's own step: not checked.
+        (TEN, np.array(["a", "b", "c", "d"]), "sparse_categorical_crossentropy", None),
+    ],
+)
+def test_labels_of_other_shapes_and_skipped_classes_pass(outputs, labels, loss, ignore_class):
+    check_labels(outputs, labels, loss=loss, ignore_class=ignore_class)
+
+
+def test_a_softmax_over_one_unit_under_binary_cross_entropy_is_named():
+    always_one = np.ones((4, 1), dtype=np.float32)
+    raises_one_line(
+        lambda: check_labels(always_one, np.array([0, 1, 1, 0]), loss="binary_crossentropy"),
+        "always 1 (a softmax over one unit, not a sigmoid)",
+    )
+    with pytest.raises(Exception, match="Class indices must lie in 0..9"):
+        check_labels(TEN, np.array([0, 11]), loss="SparseCategoricalCrossentropy")

@@ -160,3 +160,13 @@ def test_two_workers_train_from_an_npz_file(tmp_path, digits_file):
     assert cluster.wait(timeout=300) == [0, 0], "".join(cluster.lines[0][-30:])
     results = read_results(tmp_path / "chief")
     assert results["workers"] == 2 and results["test"]["accuracy"] > 0.85
+
+
+def test_integer_labels_under_a_regression_loss_are_a_target(tmp_path):
+    x = np.arange(40, dtype=np.float32).reshape(20, 2)
+    prices = np.arange(20, dtype=np.int64) * 1000  # Whole dollars: a target, not 19,001 classes.
+    np.savez(tmp_path / "prices.npz", x=x, y=prices)
+    target = NpzSource(path=str(tmp_path / "prices.npz"), loss="mse")
+    assert target.num_classes is None
+    labels = target.splits["train"][1]
+    assert labels.dtype == np.float32 and labels.shape[1:] == (1,)

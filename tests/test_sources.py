@@ -42,7 +42,8 @@ def test_unknown_source_lists_the_registered_ones():
     config = base.get_config()
     config.data.source = "kaggle"
     with pytest.raises(
-        HarnessError, match=r"registered name \(csv, digit_pairs, digits, synthetic"
+        HarnessError,
+        match=r"registered name \(csv, digit_pairs, digits, image_folder, npz, parquet",
     ):
         create_source(config.data)
 

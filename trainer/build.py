@@ -158,11 +158,14 @@ def _check_label_fit(model: keras.Model, config, source: DataSource, features) -
     except Exception:  # noqa: BLE001 - a model that cannot run yet: its own error follows.
         return
     try:
-        labels = source.sample_batch(batch_size=LABEL_SAMPLE)[1]
+        labels = source.sample_labels(LABEL_SAMPLE)
     except tf.errors.OpError:  # A corrupt record: training reads it and names its file.
         return
     as_numpy = lambda structure: tf.nest.map_structure(np.asarray, structure)  # noqa: E731
-    check_labels(as_numpy(outputs), as_numpy(labels), loss=config.train.loss)
+    ignore_class = config.train.loss_args.to_dict().get("ignore_class")
+    check_labels(
+        as_numpy(outputs), as_numpy(labels), loss=config.train.loss, ignore_class=ignore_class
+    )
 
 
 # Names that compile() resolves by the loss ("accuracy" -> sparse categorical accuracy, ...).

@@ -96,9 +96,13 @@ def build_experiment(
     source = create_source(config.data, seed=config.seed, loss=str(config.train.loss))
     _check_class_weights(config.train.class_weights, source)
     training_state = TrainingState(strategy)
-    model = build_compiled_model(
-        config, strategy, source, learning_rate_scale=training_state.learning_rate_scale
-    )
+    try:
+        model = build_compiled_model(
+            config, strategy, source, learning_rate_scale=training_state.learning_rate_scale
+        )
+    except tf.errors.OpError as e:  # A corrupt file read while building: run.py names it.
+        e.data_source = source
+        raise
     accumulator = None
     if config.train.accumulation_steps > 1:
         with strategy.scope():

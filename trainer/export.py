@@ -37,14 +37,17 @@ def export_model(
     check_on=None,
     directory: str = EXPORT,
     class_names=None,
+    serving_sample=None,
 ):
     """Saves the trained model; returns {format: path} of what the chief wrote, and with
     `check_on` (a batch of features) {"max_abs_diff": {format: difference}} after reloading,
     with the largest difference allowed (TOLERANCE times the outputs' size) as "allowed_diff".
     `directory` is relative to the workdir. `class_names` (in label order) are served by the
-    SavedModel when the model's one output is a softmax over them or a sigmoid for two.
+    SavedModel when the model's one output is a softmax over them or a sigmoid for two;
+    `serving_sample` (a batch of features, `check_on` by default) gives its input signature.
     """
-    named = _servable_class_names(model, class_names, check_on)
+    serving_sample = check_on if serving_sample is None else serving_sample
+    named = _servable_class_names(model, class_names, serving_sample)
     relative, directory = directory, workdir.write_path(directory)
     tf.io.gfile.makedirs(directory)
     written = {}
@@ -55,7 +58,7 @@ def export_model(
     if saved_model:
         written["saved_model"] = f"{directory}/saved_model"
         if named:
-            _export_with_class_names(model, written["saved_model"], named, check_on)
+            _export_with_class_names(model, written["saved_model"], named, serving_sample)
         else:
             model.export(written["saved_model"], verbose=False)
     if class_names:
@@ -129,11 +132,17 @@ def _servable_class_names(model, class_names, features) -> list[str] | None:
 
 
 def _export_with_class_names(model, path: str, class_names: list[str], features) -> None:
-    """A SavedModel whose `serve` returns the probabilities and the most likely class's name
-    (a sigmoid unit: the second name above 0.5)."""
-    signature = tf.nest.map_structure(
-        lambda x: tf.TensorSpec((None, *x.shape[1:]), x.dtype), features
-    )
+    """A SavedModel whose `serve` returns the probabilities and each example's most likely
+    class name (a sigmoid unit: the second name above 0.5); its inputs keep the model's names."""
+    if isinstance(features, dict):
+        signature = {
+            key: tf.TensorSpec((None, *x.shape[1:]), x.dtype, name=key)
+            for key, x in features.items()
+        }
+    else:
+        inputs = getattr(model, "inputs", None) or []
+        name = inputs[0].name.split(":")[0] if len(inputs) == 1 else "inputs"
+        signature = tf.TensorSpec((None, *features.shape[1:]), features.dtype, name=name)
     names = tf.constant(class_names)
 
     def serve(inputs):

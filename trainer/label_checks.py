@@ -19,12 +19,15 @@ _SIGMOID_HINT = (
 )
 
 
-def check_labels(outputs, labels, *, loss) -> None:
+def check_labels(outputs, labels, *, loss, ignore_class=None) -> None:
     """`outputs`: the model's outputs on a sample batch ({name: array} for several outputs);
-    `labels`: labels of the same source (more examples than the batch give a truer range)."""
+    `labels`: labels of the same source (more examples than the batch give a truer range);
+    `ignore_class`: a label value the loss skips (its `ignore_class` argument)."""
     kind = loss_kind(loss)
     if kind is None:
         return
+    if ignore_class is not None:
+        labels = _without(labels, ignore_class)
     if isinstance(outputs, dict):
         if isinstance(labels, dict):
             for name in sorted(set(outputs) & set(labels)):
@@ -38,6 +41,8 @@ def _check(output, labels, loss: str, kind: str, where: str) -> None:
     output_shape = (None, *np.shape(output)[1:])
     units = output_shape[-1] if len(output_shape) > 1 else 1
     labels = np.asarray(labels)
+    if labels.dtype.kind not in "iubf" or not labels.size:  # Text labels: a model's own step.
+        return
     per_example = tuple(labels.shape[1:])
     low, high = (float(labels.min()), float(labels.max())) if labels.size else (0.0, 0.0)
     integers = labels.dtype.kind in "iub" or bool(np.all(labels == np.round(labels)))
@@ -49,7 +54,9 @@ def _check(output, labels, loss: str, kind: str, where: str) -> None:
     def fail(advice: str):
         raise HarnessError(f"The labels do not fit the model and the loss: {described}. {advice}")
 
-    one_hot = len(per_example) >= 1 and per_example[-1] > 1
+    # One value per output unit (a sequence's or an image's labels have the output's shape
+    # without its units, and are class indices too).
+    one_hot = units > 1 and per_example == output_shape[1:]
     if kind == "sparse":
         if one_hot:
             fail(
@@ -88,6 +95,11 @@ def _check(output, labels, loss: str, kind: str, where: str) -> None:
             fail(f"{loss} takes labels of shape ({units},) per example, like the output.")
         _check_unit_range(low, high, loss, fail)
     elif kind == "binary":
+        if units == 1 and np.all(np.asarray(output) == 1.0):
+            fail(
+                "The one output unit is always 1 (a softmax over one unit, not a sigmoid): give "
+                "the model a sigmoid output, or use the zoo's head (trainer/models/layers.head)."
+            )
         if units != 1 and per_example[-1:] != (units,):
             fail(
                 f"{loss} takes a 0/1 label per output unit, and the output has {units} units "
@@ -101,6 +113,13 @@ def _check(output, labels, loss: str, kind: str, where: str) -> None:
             "shape: for classes, set config.train.loss=sparse_categorical_crossentropy; for a "
             "target, give the model one output."
         )
+
+
+def _without(labels, ignored):
+    if isinstance(labels, dict):
+        return {name: _without(value, ignored) for name, value in labels.items()}
+    labels = np.asarray(labels)
+    return labels[labels != ignored] if labels.dtype.kind in "iubf" else labels
 
 
 def _check_unit_range(low: float, high: float, loss: str, fail) -> None:

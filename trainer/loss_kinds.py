@@ -34,16 +34,20 @@ def loss_kind(name) -> str | None:
     loss (an object, a user's import path): the harness then assumes nothing about it."""
     if not isinstance(name, str):
         return None
-    name = name.lower()
+    name = _plain(name)  # "SparseCategoricalCrossentropy" names the same loss.
     for kind, names in (
         ("sparse", SPARSE),
         ("categorical", CATEGORICAL),
         ("binary", BINARY),
         ("regression", REGRESSION),
     ):
-        if name in names:
+        if name in {_plain(known) for known in names}:
             return kind
     return None
+
+
+def _plain(name: str) -> str:
+    return name.replace("_", "").lower()
 
 
 def is_classification(name) -> bool:

@@ -54,6 +54,8 @@ def prepare(
         )
     tf.io.gfile.makedirs(out)
     spec = {"label": label, "num_classes": source.num_classes, "features": {}, "splits": {}}
+    if source.class_names:  # Read back by the tfrecord source: the exports serve them.
+        spec["class_names"] = list(source.class_names)
     totals = _Throughput()
     for split in SPLITS:
         dataset = source.examples(split, tf.distribute.InputContext())

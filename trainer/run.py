@@ -6,6 +6,7 @@ Writes WORKDIR/config.json, checkpoints, TensorBoard summaries, the exports and
 WORKDIR/results.json (the chief; other workers write to scratch), and returns the results.
 """
 
+import json
 import re
 
 import tensorflow as tf
@@ -25,7 +26,7 @@ from trainer.actions.user import user_actions
 from trainer.controller import Controller
 from trainer.errors import HarnessError
 from trainer.experiment import Experiment, build_experiment
-from trainer.export import export_model
+from trainer.export import CLASS_NAMES_FILE, export_model
 from trainer.formatting import format_metrics
 from trainer.loop import scalar_results
 from trainer.preemption import as_peer_lost, create_preemption_handler
@@ -53,7 +54,12 @@ def run_experiment(
             _draw_learning_curves(workdir.root)
         return results
     except tf.errors.DataLossError as e:
-        raise _data_loss(experiment and experiment.source, e) from e
+        raise _data_loss(_source_of(experiment, e), e) from e
+    except tf.errors.InvalidArgumentError as e:
+        undecodable = _undecodable_file(_source_of(experiment, e), e)
+        if undecodable is None:
+            raise
+        raise undecodable from e
     except tf.errors.OpError as e:
         saved = experiment and experiment.checkpointer.last_saved_step
         lost = as_peer_lost(e, cluster, saved)
@@ -67,6 +73,8 @@ def run_experiment(
 def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, progress: str):
     config, checkpointer = experiment.config, experiment.checkpointer
 
+    sample_features = experiment.source.sample_batch(batch_size=8)[0]
+
     def export(directory: str, check_on=None) -> dict:
         return export_model(
             experiment.model,
@@ -76,6 +84,7 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
             check_on=check_on,
             directory=directory,
             class_names=experiment.source.class_names,
+            serving_sample=sample_features,
         )
 
     # Built first: their settings are checked before anything is restored or written.
@@ -90,6 +99,7 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
     # The Checkpointer restores first, checking that the checkpoint fits this model (a one-line
     # error otherwise); the preemption handler then restores the same checkpoint as it starts.
     start_step = checkpointer.restore_latest()
+    _check_class_names(workdir, experiment.source.class_names, start_step)
     preemption = create_preemption_handler(choice.strategy, checkpointer)
     if start_step > config.train.steps:
         raise HarnessError(
@@ -172,7 +182,7 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
     validation = latest[1] if latest and latest[0] == step else evaluate("validation")
     test = evaluate("test")
     with experiment.averaged_weights.swapped_in():  # Under EMA, the model serves the average.
-        exported = export(EXPORT, check_on=experiment.source.sample_batch(batch_size=8)[0])
+        exported = export(EXPORT, check_on=sample_features)
     summaries.close()
     return {
         "step": step,
@@ -204,9 +214,55 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
     }
 
 
+def _check_class_names(workdir: Workdir, class_names, start_step: int) -> None:
+    """The classes the checkpoints were trained on (WORKDIR/class_names.json, written at the
+    first start) must be the data's classes now: a class folder added, renamed or reordered
+    would otherwise shift the labels under a restored head."""
+    if not class_names:
+        return
+    path = workdir.path(CLASS_NAMES_FILE)
+    if start_step > 0 and tf.io.gfile.exists(path):
+        with tf.io.gfile.GFile(path) as f:
+            trained = json.load(f)
+        if trained != list(class_names):
+            raise HarnessError(
+                f"The checkpoints in {workdir.root} were trained on classes {trained[:10]}, but "
+                f"the data now has {list(class_names)[:10]}: use a new --workdir (or the data "
+                "with the classes it was trained on)."
+            )
+        return
+    workdir.write_json(CLASS_NAMES_FILE, list(class_names))
+
+
 def _every(every_steps: int, action, name: str) -> list[Scheduled]:
     """The action at its interval; none when the interval is 0 (off)."""
     return [Scheduled(action, every_steps, name)] if every_steps > 0 else []
+
+
+def _source_of(experiment, error):
+    """The run's data source, also when building the experiment failed (it rides on the error)."""
+    return experiment.source if experiment else getattr(error, "data_source", None)
+
+
+_DECODING = ("image", "decode", "png", "jpeg", "gif", "bmp")  # In a failed decode's message.
+
+
+def _undecodable_file(source, error) -> HarnessError | None:
+    """A one-line error naming the file a decode failed on, where the source can find it."""
+    find = getattr(source, "find_corrupt_file", None)
+    if find is None or not any(word in str(error).lower() for word in _DECODING):
+        return None
+    path = find()
+    if path is None:
+        return None
+    reason = re.search(
+        r"Unknown image file format|Invalid \w+ data[^.\]]*|[^.:]*corrupt[^.]*", str(error)
+    )
+    why = reason.group(0).strip() if reason else "the decoder refused it"
+    return HarnessError(
+        f"Reading the data failed: {path} does not decode ({why[:120]}). Remove or replace the "
+        "file; checkpoints so far are intact."
+    )
 
 
 def _data_loss(source, error) -> HarnessError:

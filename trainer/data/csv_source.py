@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from trainer.data.sources import InMemorySource
 from trainer.errors import HarnessError
-from trainer.loss_kinds import is_classification
+from trainer.loss_kinds import is_classification, loss_kind
 
 MISSING = ("impute_median", "impute_mean", "flag", "drop")
 TASKS = ("auto", "classification", "regression")
@@ -236,10 +236,14 @@ def _numeric_column(path, header, rows, name) -> np.ndarray:
 def _is_classification(path, label, texts, task: str, loss: str) -> bool:
     numbers = _numeric_labels(texts)
     text_values = sorted({t for t, n in zip(texts, numbers, strict=True) if t and np.isnan(n)})
-    if task == "regression" and text_values:
+    target = task == "regression" or (task == "auto" and loss_kind(loss) == "regression")
+    if text_values and target:
+        line = next(i for i, t in enumerate(texts) if t and np.isnan(numbers[i])) + 2
+        why = "task=regression" if task == "regression" else f"config.train.loss={loss!r}"
         raise HarnessError(
-            f"{path} column {label!r} holds text ({text_values[:3]}), not a regression target: "
-            "set config.data.args.task=classification (or auto)."
+            f"{path} column {label!r} is a numeric target ({why}), but line {line} has "
+            f"{str(texts[line - 2])!r}: fix or empty that value (an empty label drops the row), "
+            "or set config.data.args.task=classification for classes."
         )
     if task != "auto":
         return task == "classification"

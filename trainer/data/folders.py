@@ -162,6 +162,19 @@ class FolderSource(DataSource):
                 files, labels = files[pipeline::pipelines], labels[pipeline::pipelines]
         return files, labels
 
+    def sample_labels(self, count: int):
+        return self.pipeline_files("train", tf.distribute.InputContext())[1][:count]
+
+    def find_corrupt_file(self) -> str | None:
+        """The first file that does not load (after training failed on one), else None."""
+        for split in SPLITS:
+            for path in self.files(split)[0]:
+                try:
+                    self._load(tf.constant(path))
+                except tf.errors.OpError:
+                    return path
+        return None
+
     def examples(self, split, input_context):
         files, labels = self.pipeline_files(split, input_context)
         dataset = tf.data.Dataset.from_tensor_slices((tf.constant(files, tf.string), labels))

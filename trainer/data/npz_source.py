@@ -17,6 +17,7 @@ import tensorflow as tf
 from trainer.data.csv_source import _split
 from trainer.data.sources import SPLITS, InMemorySource
 from trainer.errors import HarnessError
+from trainer.loss_kinds import loss_kind
 
 
 class NpzSource(InMemorySource):
@@ -32,6 +33,7 @@ class NpzSource(InMemorySource):
         validation_fraction: float = 0.25,
         test_fraction: float = 0.25,
         split_seed: int = 42,
+        loss: str = "",
     ):
         """Args:
         path: one .npz file (local or gs://) cut into train, validation and test by the
@@ -43,6 +45,8 @@ class NpzSource(InMemorySource):
         validation_fraction: of what remains after the test split (with `path`).
         test_fraction: of all rows (with `path`).
         split_seed: fixes which rows land in which split (with `path`).
+        loss: config.train.loss, passed by the harness: integer labels under a regression loss
+          are a target, not class ids.
         """
         names = (features,) if isinstance(features, str) else tuple(features)
         if not names:
@@ -84,6 +88,8 @@ class NpzSource(InMemorySource):
                     "path, larger validation_fraction and test_fraction)."
                 )
         labels = {split: per_split[split][label] for split in SPLITS}
+        if loss_kind(loss) == "regression":  # An integer price is a target too.
+            labels = {split: values.astype(np.float32) for split, values in labels.items()}
         num_classes = _num_classes(labels, where, label)
         splits = {}
         for split in SPLITS:

@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from trainer.data.sources import SPLITS, DataSource, shuffled_batches
 from trainer.errors import HarnessError
+from trainer.loss_kinds import loss_kind
 
 
 def _parquet():
@@ -44,6 +45,7 @@ class ParquetSource(DataSource):
         label_scale: float = 1.0,
         memory_limit_mb: float = 256.0,
         seed: int = 0,
+        loss: str = "",
     ):
         """Args:
         train, validation, test: each split's Parquet file, directory of *.parquet files, or
@@ -54,6 +56,8 @@ class ParquetSource(DataSource):
         memory_limit_mb: a split whose decoded features and labels (4 bytes per value) take at
           most this many MiB is held in memory; a larger one is streamed by row group (0:
           stream every split).
+        loss: config.train.loss, passed by the harness: an integer label column under a
+          regression loss is a target, not class ids.
         """
         self._pq = _parquet()
         self._label, self._label_scale, self._seed = label, label_scale, seed
@@ -63,7 +67,8 @@ class ParquetSource(DataSource):
         }
         self._features = columns = self._check_columns(tuple(features))
         label_type = self._footer(self._files["train"][0])[0].field(label).type
-        self._classes = not _floating(label_type)  # Integer or bool: class ids.
+        # Integer or bool: class ids, unless the loss says a target.
+        self._classes = not _floating(label_type) and loss_kind(loss) != "regression"
         self._row_groups = {split: self._list_row_groups(split) for split in SPLITS}
         self._arrays = {}
         limit = memory_limit_mb * 2**20
@@ -200,6 +205,9 @@ class ParquetSource(DataSource):
     def in_memory(self, split: str) -> bool:
         """Whether `split` is held in memory (else streamed by row group)."""
         return split in self._arrays
+
+    def streams(self, split: str) -> bool:
+        return not self.in_memory(split)
 
     def train_features(self):
         if "train" in self._arrays:

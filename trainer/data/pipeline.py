@@ -59,7 +59,7 @@ def make_dataset_fn(
 
     def cached(dataset: tf.data.Dataset, input_context) -> tf.data.Dataset:
         if cache == "memory":
-            return dataset.cache()
+            return dataset if source.streams(split) else dataset.cache()
         if cache:  # A file prefix (local or gs://), one cache per split and input pipeline.
             # An evaluation cache holds the whole split: its own name, never a training shard's.
             whole = "" if training else "-whole"
@@ -74,7 +74,8 @@ def make_dataset_fn(
             ).prefetch(tf.data.AUTOTUNE)
         pipeline_seed = seed + (input_context.input_pipeline_id if source.shards_itself else 0)
         dataset = source.training_batches(split, batch_size, seed=seed)
-        if dataset is None and cache == "memory":  # Decoded once, then batched as arrays.
+        if dataset is None and cache == "memory" and not source.streams(split):
+            # Decoded once, then batched as arrays.
             arrays = _in_memory(source.examples(split, input_context), MATERIALIZE_BYTES)
             if arrays is not None:
                 dataset = shuffled_batches(arrays, batch_size, pipeline_seed)

@@ -35,10 +35,11 @@ SOURCES = {
     "parquet": ParquetSource,
 }
 FIELD = "config.data.source"
-# What the harness passes to a source that declares it, rather than config.data.args. `loss`
-# is config.train.loss, for a source that decides between classes and a regression target
-# (the CSV source's task="auto").
-PROVIDED = ("seed", "split", "input_context", "loss")
+# What the harness passes to a source that declares it, rather than config.data.args: to data
+# functions, and to DataSource classes, which also get `loss` (config.train.loss, to decide
+# between classes and a regression target, as the CSV source's task="auto" does).
+PROVIDED = ("seed", "split", "input_context")
+PROVIDED_TO_CLASSES = (*PROVIDED, "loss")
 
 
 def source_factory(name: str):
@@ -47,11 +48,16 @@ def source_factory(name: str):
 
 
 def default_source_args(name: str) -> dict:
-    return plugins.default_args(source_factory(name), provided=PROVIDED)
+    return plugins.default_args(source_factory(name), provided=_provided(source_factory(name)))
 
 
 def source_argument_names(name: str) -> list[str]:
-    return plugins.argument_names(source_factory(name), provided=PROVIDED)
+    return plugins.argument_names(source_factory(name), provided=_provided(source_factory(name)))
+
+
+def _provided(factory) -> tuple[str, ...]:
+    is_source = inspect.isclass(factory) and issubclass(factory, DataSource)
+    return PROVIDED_TO_CLASSES if is_source else PROVIDED
 
 
 def create_source(data_config, *, seed: int = 0, loss: str = "") -> DataSource:

@@ -53,6 +53,16 @@ class DataSource(abc.ABC):
         than shuffle-repeat-batch over `examples`; None (the pipeline then does that)."""
         return None
 
+    def streams(self, split: str) -> bool:
+        """Whether `split` may be larger than memory: the pipeline then neither holds it in
+        memory nor caches it there (config.data.cache="memory" applies to the other splits)."""
+        return False
+
+    def sample_labels(self, count: int):
+        """The labels of the first `count` train examples (checked against the model before
+        training); sources that know them without decoding features say so."""
+        return self.sample_batch(batch_size=count)[1]
+
 
 class InMemorySource(DataSource):
     """Splits held as numpy arrays; every input pipeline holds them all and takes its batches."""
@@ -68,6 +78,9 @@ class InMemorySource(DataSource):
 
     def train_features(self):
         return self._splits["train"][0]
+
+    def sample_labels(self, count: int):
+        return tf.nest.map_structure(lambda labels: labels[:count], self._splits["train"][1])
 
     def training_batches(self, split, batch_size, *, seed):
         self.examples(split, tf.distribute.InputContext())  # Names an unknown split.
@@ -183,6 +196,13 @@ class LabelForEachOutput(DataSource):
 
     def train_features(self):
         return self._source.train_features()
+
+    def streams(self, split):
+        return self._source.streams(split)
+
+    def sample_labels(self, count):
+        labels = self._source.sample_labels(count)
+        return {name: labels for name in self._outputs}
 
     def training_batches(self, split, batch_size, *, seed):
         batches = self._source.training_batches(split, batch_size, seed=seed)

@@ -85,6 +85,8 @@ class TfRecordSource(DataSource):
         self._cycle_length = cycle_length
         self._seed = seed
         self.num_classes = self._spec.get("num_classes")
+        names = self._spec.get("class_names")
+        self.class_names = tuple(names) if names else None
         self._label = self._spec.get("label", "label")
         self._features = dict(self._spec["features"])
         if self._label not in self._features:

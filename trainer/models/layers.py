@@ -37,13 +37,18 @@ def head(x, num_classes, *, name: str | None = None):
     with binary cross-entropy, "probs"); or one linear output for regression, num_classes None
     ("prediction"). float32 under mixed precision, so the loss is computed in float32.
     """
+    return head_layer(num_classes, name=name)(x)
+
+
+def head_layer(num_classes, *, name: str | None = None) -> keras.layers.Dense:
+    """The Dense layer of `head` (for subclassed models, which build layers before calling them)."""
     if num_classes is None:
-        return keras.layers.Dense(1, dtype="float32", name=name or "prediction")(x)
+        return keras.layers.Dense(1, dtype="float32", name=name or "prediction")
     if num_classes == 1:
-        return keras.layers.Dense(1, activation="sigmoid", dtype="float32", name=name or "probs")(x)
+        return keras.layers.Dense(1, activation="sigmoid", dtype="float32", name=name or "probs")
     return keras.layers.Dense(
         num_classes, activation="softmax", dtype="float32", name=name or "probs"
-    )(x)
+    )
 
 
 def single_input_shape(input_shape, model: str) -> tuple:

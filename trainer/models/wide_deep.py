@@ -15,6 +15,7 @@ from trainer.models.layers import (
     adapted_normalization,
     features_to_adapt,
     head,
+    head_layer,
     single_input_shape,
 )
 from trainer.models.registry import register
@@ -87,12 +88,7 @@ class WideAndDeep(keras.Model):
             for i, units in enumerate(hidden_units)
         ]
         self.concat = keras.layers.Concatenate(name="wide_and_deep")
-        if num_classes is None:
-            self.out = keras.layers.Dense(1, dtype="float32", name="prediction")
-        else:
-            self.out = keras.layers.Dense(
-                num_classes, activation="softmax", dtype="float32", name="probs"
-            )
+        self.out = head_layer(num_classes)
 
     def call(self, inputs):
         wide = self.normalization(inputs)
