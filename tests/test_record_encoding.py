@@ -63,3 +63,19 @@ def test_a_batch_with_strings_parses_back_row_by_row():
         assert values["city"] == columns["city"][i]
         np.testing.assert_array_equal(values["numeric"], columns["numeric"][i])
     assert encode_batch({"x": np.zeros((0, 4), np.float32)}) == []
+
+
+def test_batched_records_are_byte_identical_to_one_example_at_a_time():
+    """The reference: tfrecord_source.encode, one tf.train.Example per example, as prepare wrote
+    them before it encoded batches."""
+    from trainer.data.tfrecord_source import encode
+
+    rng = np.random.default_rng(0)
+    columns = {
+        "features": rng.standard_normal((7, 8)).astype(np.float32),
+        "label": rng.integers(0, 10, 7).astype(np.int32),
+    }
+    records = encode_batch(columns)
+    assert len(records) == 7
+    for i, record in enumerate(records):
+        assert record == encode({name: values[i] for name, values in columns.items()})
