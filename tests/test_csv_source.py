@@ -240,7 +240,7 @@ def test_a_table_with_text_labels_trains_under_one_replica_two_replicas_and_two_
         "--config.export.keras=False",
     ]
     one, two = str(tmp_path / "one"), str(tmp_path / "two")
-    cluster = Cluster([tmp_path / "chief", tmp_path / "worker1"], *args)
+    cluster = Cluster([tmp_path / "chief", tmp_path / "worker1"], *args)  # Runs meanwhile.
     assert_ok(train(*args, f"--workdir={one}"))
     assert_ok(train(*args, "--strategy=mirrored", "--num_cpu_devices=2", f"--workdir={two}"))
     assert cluster.wait() == [0, 0], "".join(cluster.lines[0][-20:] + cluster.lines[1][-20:])
@@ -248,7 +248,7 @@ def test_a_table_with_text_labels_trains_under_one_replica_two_replicas_and_two_
         results = read_results(workdir)
         assert results["replicas"] == replicas and results["class_names"] == ["benign", "malignant"]
         assert results["test"]["accuracy"] > 0.9  # The majority class alone scores about 0.63.
-    exported = tf.saved_model.load(f"{one}/export/saved_model")  # Alive while it serves.
+    exported = tf.saved_model.load(f"{two}/export/saved_model")  # Alive while it serves.
     served = exported.serve(
         tf.constant(_split(_source(path, label="diagnosis", split_seed=42), "test")[0][:5])
     )

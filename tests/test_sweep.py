@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import optuna
 import pytest
@@ -274,7 +275,7 @@ def test_a_sweep_stopped_mid_trial_continues_with_no_trial_lost_or_repeated(tmp_
         f"--sweep={sweep_file(tmp_path)}",
         "--trials=2",
         f"--workdir={workdir}",
-        "--heartbeat_s=1",
+        "--heartbeat_s=0.5",
         *long_run,
         "--config.train.steps=6000",
         "--config.eval.every_steps=200",
@@ -290,7 +291,7 @@ def test_a_sweep_stopped_mid_trial_continues_with_no_trial_lost_or_repeated(tmp_
         assert "trial 0 interrupted" in "".join(lines)
     else:
         assert first.returncode == -signal.SIGKILL
-        time.sleep(8)  # 3 heartbeats + 5 s: the restarted sweep takes the trial over.
+        time.sleep(6.5)  # 3 heartbeats + 5 s: the restarted sweep takes the trial over.
     interrupted_dir = os.path.join(workdir, "trials", "0000")
     second = sweep(*args)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
@@ -308,42 +309,52 @@ def test_a_sweep_stopped_mid_trial_continues_with_no_trial_lost_or_repeated(tmp_
     assert others[0].params != lost.params
 
 
-@pytest.mark.parametrize(
-    "change, fragments",
-    [
-        (
-            {"parameters": '{"train.learning_rat": space.log_range(1e-4, 1e-2)}'},
-            ["config field train.learning_rat does not exist"],
-        ),
-        ({"parameters": '{"train.steps": space.int_range(100, 100)}'}, ["empty of choices"]),
-        ({"parameters": '{"train.learning_rate": space.float_range(0.1, 0.01)}'}, ["reversed"]),
-        ({"storage": "sqlite:////no/such/directory/study.db"}, ["cannot open the study storage"]),
-        # Refused: maybe not ready yet, so exit 75, which a Kubernetes Job retries.
-        ({"storage": "postgresql://me:secret@127.0.0.1:1/db", "exit": 75}, ["me:***@127.0.0.1"]),
-        ({"sampler": "grid"}, ["no conditional fields"]),
-        (
-            {"sampler": "grid", "parameters": '{"train.learning_rate": space.log_range(1e-4, 1)}'},
-            ["float_range(..., step=)"],
-        ),
-        ({"pruner": "median", "eval": 0}, ["eval.every_steps > 0"]),
-    ],
-)
-def test_bad_input_is_one_line_before_any_trial(tmp_path, change, fragments):
-    path = sweep_file(
-        tmp_path,
-        parameters=change.get("parameters", SPACE),
-        sampler=change.get("sampler", "random"),
-        pruner=change.get("pruner", "none"),
-    )
-    workdir = str(tmp_path / "sweep")
-    args = [f"--sweep={path}", "--trials=2", f"--workdir={workdir}", *QUICK]
-    if "storage" in change:
-        args.append(f"--storage={change['storage']}")
-    if "eval" in change:
-        args.append(f"--config.eval.every_steps={change['eval']}")
-    line = assert_one_line_error(sweep(*args), *fragments, exit_code=change.get("exit", 2))
-    assert "secret" not in line
-    assert not os.path.exists(os.path.join(workdir, "trials"))
+BAD_INPUTS = [
+    (
+        {"parameters": '{"train.learning_rat": space.log_range(1e-4, 1e-2)}'},
+        ["config field train.learning_rat does not exist"],
+    ),
+    ({"parameters": '{"train.steps": space.int_range(100, 100)}'}, ["empty of choices"]),
+    ({"parameters": '{"train.learning_rate": space.float_range(0.1, 0.01)}'}, ["reversed"]),
+    ({"storage": "sqlite:////no/such/directory/study.db"}, ["cannot open the study storage"]),
+    # Refused: maybe not ready yet, so exit 75, which a Kubernetes Job retries.
+    ({"storage": "postgresql://me:secret@127.0.0.1:1/db", "exit": 75}, ["me:***@127.0.0.1"]),
+    ({"sampler": "grid"}, ["no conditional fields"]),
+    (
+        {"sampler": "grid", "parameters": '{"train.learning_rate": space.log_range(1e-4, 1)}'},
+        ["float_range(..., step=)"],
+    ),
+    ({"pruner": "median", "eval": 0}, ["eval.every_steps > 0"]),
+]
+
+
+def test_bad_input_is_one_line_before_any_trial(tmp_path):
+    """Each case is a sweep process of its own; two run at a time (each mostly waits for its
+    imports), to keep the suite short."""
+
+    def one(case: int) -> None:
+        change, fragments = BAD_INPUTS[case]
+        root = tmp_path / f"case{case}"
+        root.mkdir()
+        path = sweep_file(
+            root,
+            parameters=change.get("parameters", SPACE),
+            sampler=change.get("sampler", "random"),
+            pruner=change.get("pruner", "none"),
+        )
+        workdir = str(root / "sweep")
+        args = [f"--sweep={path}", "--trials=2", f"--workdir={workdir}", *QUICK]
+        if "storage" in change:
+            args.append(f"--storage={change['storage']}")
+        if "eval" in change:
+            args.append(f"--config.eval.every_steps={change['eval']}")
+        line = assert_one_line_error(sweep(*args), *fragments, exit_code=change.get("exit", 2))
+        assert "secret" not in line
+        assert not os.path.exists(os.path.join(workdir, "trials"))
+
+    with ThreadPoolExecutor(2) as pool:
+        for future in [pool.submit(one, case) for case in range(len(BAD_INPUTS))]:
+            future.result()  # Raises the first failed case's assertion.
 
 
 def test_a_study_name_made_by_another_search_space_is_refused(tmp_path):
