@@ -30,11 +30,11 @@ class Workdir:
 
     def path(self, *parts: str) -> str:
         """Where the run's files are, for reading (every worker reads the chief's files)."""
-        return _join(self.root, *parts)
+        return join(self.root, *parts)
 
     def write_path(self, *parts: str) -> str:
         """Where this worker writes: the workdir on the chief, a scratch directory elsewhere."""
-        return _join(self._scratch or self.root, *parts)
+        return join(self._scratch or self.root, *parts)
 
     def ensure_writable(self) -> None:
         """Fails now, with the path in the message, rather than at the first checkpoint."""
@@ -59,12 +59,13 @@ class Workdir:
     def discard_scratch(self, *parts: str) -> None:
         """Deletes what a non-chief wrote under `parts` (nothing to do on the chief)."""
         if self._scratch is not None:
-            shutil.rmtree(_join(self._scratch, *parts), ignore_errors=True)
+            shutil.rmtree(join(self._scratch, *parts), ignore_errors=True)
 
     def close(self) -> None:
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
 
 
-def _join(root: str, *parts: str) -> str:
+def join(root: str, *parts: str) -> str:
+    """A path under `root`, local or remote (gs:// paths are not os.path's)."""
     return "/".join([root.rstrip("/"), *parts]) if parts else root

@@ -27,7 +27,8 @@ from trainer import cli
 from trainer.errors import PREEMPTED_EXIT_CODE, HarnessError
 from trainer.sweep import results, settings
 from trainer.sweep import study as studies
-from trainer.sweep.runner import Sweep, join
+from trainer.sweep.runner import Sweep
+from trainer.workdir import join
 
 _TRIALS = flags.DEFINE_integer(
     "trials", 10, "The study's trial budget, shared by every process on it.", lower_bound=0

@@ -26,6 +26,7 @@ from optuna.trial import TrialState  # noqa: E402
 from trainer.sweep import overrides as trial_configs  # noqa: E402
 from trainer.sweep import space  # noqa: E402
 from trainer.sweep.study import FAIL_REASON, OVER_BUDGET, RESUMES  # noqa: E402
+from trainer.workdir import join  # noqa: E402
 
 CSV_FILE, PICTURE_FILE, BEST_CONFIG_FILE, HPARAMS_DIR = (
     "trials.csv",
@@ -298,26 +299,11 @@ def report(study, *, metric: str, parameters: dict, workdir: str, sweep_path: st
     shown = rows(study, metric)
     print(table(shown), flush=True)
     print(summary(study, metric), flush=True)
-    written = [write_csv(shown, join(workdir, CSV_FILE))]
-    written.append(
-        draw(
-            study,
-            path=join(workdir, PICTURE_FILE),
-            metric=metric,
-            parameters=parameters,
-        )
-    )
-    written.append(
+    written = [
+        write_csv(shown, join(workdir, CSV_FILE)),
+        draw(study, path=join(workdir, PICTURE_FILE), metric=metric, parameters=parameters),
         write_best_config(
-            study,
-            path=join(workdir, BEST_CONFIG_FILE),
-            metric=metric,
-            sweep_path=sweep_path,
-        )
-    )
+            study, path=join(workdir, BEST_CONFIG_FILE), metric=metric, sweep_path=sweep_path
+        ),
+    ]
     print("Written: " + ", ".join(path for path in written if path), flush=True)
-
-
-def join(root: str, *parts: str) -> str:
-    """A path under `root` (local or gs://)."""
-    return "/".join([root.rstrip("/"), *parts])
