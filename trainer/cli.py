@@ -14,15 +14,15 @@ from absl import flags, logging
 from ml_collections import config_flags
 
 import configs
-from trainer.errors import HarnessError
+from trainer.errors import BAD_INPUT_EXIT_CODE, HarnessError, process_exit_code
 
 # A plug-in named in the config that does not import raises HarnessError while the file loads.
 _BAD_CONFIG = (AttributeError, KeyError, OSError, TypeError, ValueError, SyntaxError, HarnessError)
 
 
-def fail(message: str, exit_code: int = 2):
+def fail(message: str, exit_code: int = BAD_INPUT_EXIT_CODE):
     print(f"error: {message}", file=sys.stderr, flush=True)
-    sys.exit(exit_code)
+    sys.exit(process_exit_code(exit_code))
 
 
 def define_config_flag() -> None:

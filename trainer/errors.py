@@ -1,12 +1,34 @@
-"""Exceptions for bad input and lost runs: `trainer.main` prints one line and exits `exit_code`."""
+"""Exceptions for bad input and lost runs: `trainer.main` prints one line and exits `exit_code`.
 
+The exit codes are the contract with restart policies (launch.local --max_restarts, a Kubernetes
+Job's pod failure policy, JobSet, TFJob): 2 never retried; 42, 43 and 75 retried, the rerun
+resuming from the workdir. TFJob's `ExitCode` policy retries only 128-255 (1-127 are permanent),
+so its manifests set RETRYABLE_EXIT_VARIABLE and every retryable exit uses that code instead.
+"""
+
+import os
+
+BAD_INPUT_EXIT_CODE = 2
 PREEMPTED_EXIT_CODE = 42  # Saved on SIGTERM: a restart policy retries, and the rerun resumes.
+PEER_LOST_EXIT_CODE = 43  # Another worker vanished: relaunching all workers resumes.
+TEMPORARY_FAILURE_EXIT_CODE = 75  # EX_TEMPFAIL: storage did not answer; try again later.
+RETRYABLE_EXIT_CODES = (PREEMPTED_EXIT_CODE, PEER_LOST_EXIT_CODE, TEMPORARY_FAILURE_EXIT_CODE)
+RETRYABLE_EXIT_VARIABLE = "TRAINER_RETRYABLE_EXIT_CODE"
+
+
+def process_exit_code(code: int) -> int:
+    """`code`, or $TRAINER_RETRYABLE_EXIT_CODE in its place when `code` is retryable and that
+    variable is set (e.g. 138, which TFJob retries: 128 + SIGUSR1, "reserved for user errors")."""
+    replacement = os.environ.get(RETRYABLE_EXIT_VARIABLE, "")
+    if code in RETRYABLE_EXIT_CODES and replacement.isdigit() and 1 <= int(replacement) <= 255:
+        return int(replacement)
+    return code
 
 
 class HarnessError(Exception):
     """Bad input or environment. The message names the bad value and how to fix it."""
 
-    exit_code = 2
+    exit_code = BAD_INPUT_EXIT_CODE
 
 
 class TrainingDiverged(HarnessError):
@@ -16,7 +38,14 @@ class TrainingDiverged(HarnessError):
 class PeerLost(HarnessError):
     """Another worker vanished (killed, crashed, unreachable). Relaunching all workers resumes."""
 
-    exit_code = 43
+    exit_code = PEER_LOST_EXIT_CODE
+
+
+class StorageUnavailable(HarnessError):
+    """Storage (the workdir's bucket, a sweep's database) did not answer: a DNS blip, a timeout,
+    a 5xx, a metadata server not ready yet. Retried by restart policies, unlike bad input."""
+
+    exit_code = TEMPORARY_FAILURE_EXIT_CODE
 
 
 def first_line(error: BaseException, limit: int = 200) -> str:

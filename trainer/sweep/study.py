@@ -20,7 +20,7 @@ import optuna
 from optuna.trial import TrialState
 
 from trainer import plugins
-from trainer.errors import HarnessError, first_line
+from trainer.errors import HarnessError, StorageUnavailable, first_line
 from trainer.sweep import space
 
 JOURNAL_FILE = "study.journal"
@@ -31,13 +31,6 @@ OVER_BUDGET = "over_budget"  # A trial asked for after another process spent the
 FAIL_REASON = "fail_reason"
 # The storage URL: trainer.sweep's --storage default, and how a trial's action gets it.
 STORAGE_VARIABLE = "TRAINER_SWEEP_STORAGE"
-
-
-class StorageUnavailable(HarnessError):
-    """The database did not answer: maybe not ready yet. A Job retries this exit code (it
-    counts against its retries), unlike bad input (exit 2), which fails the Job."""
-
-    exit_code = 75  # EX_TEMPFAIL: try again later.
 
 
 def storage_url(storage: str, workdir: str) -> str:
