@@ -97,12 +97,17 @@ def assert_one_line_error(
 class Cluster:
     """`trainer.main` workers under MultiWorkerMirrored, one per workdir, stderr kept by line."""
 
-    def __init__(self, workdirs, *args):
+    def __init__(self, workdirs, *args, env=None):
         addresses = [f"localhost:{port}" for port in free_ports(len(workdirs))]
         self.lines = [[] for _ in workdirs]
         self.processes = []
         for index, workdir in enumerate(workdirs):
-            env = dict(os.environ, TF_CONFIG=tf_config(addresses, index), PYTHONUNBUFFERED="1")
+            worker_env = dict(
+                os.environ,
+                **(env or {}),
+                TF_CONFIG=tf_config(addresses, index),
+                PYTHONUNBUFFERED="1",
+            )
             process = subprocess.Popen(
                 [
                     sys.executable,
@@ -113,7 +118,7 @@ class Cluster:
                     *args,
                 ],
                 cwd=REPO,
-                env=env,
+                env=worker_env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -77,6 +78,19 @@ class CountingSource(DataSource):
     def examples(self, split, input_context):
         x = np.arange(self.rows * 3, dtype=np.float32).reshape(self.rows, 3)
         return tf.data.Dataset.from_tensor_slices((x, np.arange(self.rows) % 2))
+
+
+class SigtermWhileLoading(CountingSource):
+    """Sends its own process SIGTERM as the data is first read (while the run starts up), as a
+    pod evicted during start-up gets it, then waits to be ended by it."""
+
+    def __init__(self, **digits_args):  # Takes the default config's data.args, unused.
+        super().__init__(seed=0)
+
+    def examples(self, split, input_context):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(30)  # Interrupted by the handler, which exits.
+        raise AssertionError("SIGTERM during start-up did not end the run")
 
 
 NOT_CALLABLE = 42

@@ -251,7 +251,7 @@ def test_a_non_chief_restores_the_chiefs_checkpoint(tmp_path):
         model = _model(seed=5)
         checkpointer = Checkpointer(workdir=worker, model=model, max_to_keep=1)
         assert checkpointer.directory == f"{root}/{CHECKPOINTS}"
-        assert checkpointer.read_manager.latest_checkpoint.endswith("ckpt-7")
+        assert tf.train.latest_checkpoint(checkpointer.directory).endswith("ckpt-7")
         assert checkpointer.restore_latest() == 7
         _assert_same_state(model, chief_model)
     finally:

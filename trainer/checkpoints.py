@@ -33,14 +33,6 @@ class Checkpointer:
             max_to_keep=max_to_keep,
             step_counter=self._step,
         )
-        # Every worker reads the chief's checkpoints (the preemption handler restores through it).
-        self.read_manager = (
-            self._manager
-            if workdir.is_chief
-            else tf.train.CheckpointManager(
-                self._checkpoint, directory=workdir.path(CHECKPOINTS), max_to_keep=max_to_keep
-            )
-        )
         self.last_saved_step: int | None = None
 
     @property

@@ -25,6 +25,7 @@ from absl import app, flags, logging  # noqa: E402
 from strategies import STRATEGY_NAMES, StrategyError, cluster_info, create_strategy  # noqa: E402
 from trainer import cli  # noqa: E402
 from trainer.errors import HarnessError  # noqa: E402
+from trainer.preemption import TerminationWatcher  # noqa: E402
 
 _STRATEGY = flags.DEFINE_enum("strategy", "auto", STRATEGY_NAMES, "tf.distribute strategy.")
 _TPU = flags.DEFINE_string("tpu", None, "TPU name, grpc://host:port address, or `local`.")
@@ -52,6 +53,9 @@ def main(argv):
     if len(argv) > 1:
         cli.fail(f"unexpected arguments {' '.join(argv[1:])}: flags take the form --name=value.")
     cli.quiet_logs()
+    # SIGTERM from here until training starts exits 42 at once (nothing to save yet); after
+    # that every worker saves first (trainer/preemption.py).
+    watcher = TerminationWatcher().start()
     config, config_path = cli.load_config()
     config_name = os.path.splitext(os.path.basename(config_path))[0]
     workdir = _WORKDIR.value or os.path.join(tempfile.gettempdir(), "trainer", config_name)
@@ -71,6 +75,7 @@ def main(argv):
             workdir=workdir,
             config_name=config_name,
             progress=_PROGRESS.value,
+            watcher=watcher,
         )
     except HarnessError as e:
         cli.fail(str(e), exit_code=e.exit_code)

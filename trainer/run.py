@@ -29,25 +29,36 @@ from trainer.experiment import Experiment, build_experiment
 from trainer.export import CLASS_NAMES_FILE, export_model
 from trainer.formatting import format_metrics
 from trainer.loop import scalar_results
-from trainer.preemption import as_peer_lost, create_preemption_handler
+from trainer.preemption import TerminationWatcher, as_peer_lost
 from trainer.summaries import Summaries
 from trainer.workdir import CONFIG_FILE, EXPORT, RESULTS_FILE, SUMMARIES, Workdir
 
 
 def run_experiment(
-    config, *, choice: StrategyChoice, workdir: str, config_name: str, progress: str = "line"
+    config,
+    *,
+    choice: StrategyChoice,
+    workdir: str,
+    config_name: str,
+    progress: str = "line",
+    watcher: TerminationWatcher | None = None,
 ) -> dict:
-    """Trains to `config.train.steps` (resuming from the workdir), evaluates, exports."""
+    """Trains to `config.train.steps` (resuming from the workdir), evaluates, exports.
+
+    `watcher`: started by the caller to cover its own start-up (trainer.main), else here."""
     try:
         cluster = cluster_info()
     except ValueError as e:
         raise HarnessError(str(e)) from e
     workdir = Workdir(workdir, is_chief=cluster.is_chief)
     experiment = None
+    own_watcher = watcher is None
+    watcher = watcher or TerminationWatcher().start()  # Exits at once until training starts.
+    watcher.take_back_sigterm()  # The strategy exists now (see take_back_sigterm).
     try:
         workdir.ensure_writable()
         experiment = build_experiment(config, strategy=choice.strategy, workdir=workdir)
-        results = _train_evaluate_export(experiment, choice, workdir, progress)
+        results = _train_evaluate_export(experiment, choice, workdir, progress, watcher)
         results.update(config=config_name, workers=cluster.num_workers)
         workdir.write_json(RESULTS_FILE, results)
         if workdir.is_chief:
@@ -67,10 +78,14 @@ def run_experiment(
             raise
         raise lost from e
     finally:
+        if own_watcher:
+            watcher.stop()
         workdir.close()
 
 
-def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, progress: str):
+def _train_evaluate_export(
+    experiment: Experiment, choice, workdir: Workdir, progress: str, watcher: TerminationWatcher
+):
     config, checkpointer = experiment.config, experiment.checkpointer
 
     sample_features = experiment.source.sample_batch(batch_size=8)[0]
@@ -96,11 +111,9 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
         export=export,
     )
     window = parse_window(config.train.profile_steps, total_steps=config.train.steps)
-    # The Checkpointer restores first, checking that the checkpoint fits this model (a one-line
-    # error otherwise); the preemption handler then restores the same checkpoint as it starts.
+    # Checks that the checkpoint fits this model (a one-line error otherwise).
     start_step = checkpointer.restore_latest()
     _check_class_names(workdir, experiment.source.class_names, start_step)
-    preemption = create_preemption_handler(choice.strategy, checkpointer)
     if start_step > config.train.steps:
         raise HarnessError(
             f"The workdir's checkpoint is at step {start_step}, past "
@@ -160,15 +173,20 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
             Scheduled(recipe.recovery, name="recovery"),
             Scheduled(reporter, name="progress"),
             Scheduled(WriteTrainSummaries(summaries, experiment.learning_rate), name="tb"),
+            # Before evaluations: the grace period is short, and the resumed run evaluates on.
+            Scheduled(
+                SaveIfPreempted(watcher, checkpointer, agree=experiment.loop.any_worker),
+                name="preemption",
+            ),
             *_every(config.eval.every_steps, Evaluate(evaluate), "evaluation"),
             *recipe.on_validation(),
             *user_actions(config.actions, workdir=workdir.root, is_chief=workdir.is_chief),
             *_every(config.checkpoint.every_steps, SaveCheckpoint(checkpointer), "checkpoint"),
-            *([Scheduled(SaveIfPreempted(preemption), name="preemption")] if preemption else []),
             *([Scheduled(profiler, name="profile", stops=window)] if profiler else []),
         ],
         agree=experiment.loop.any_worker,
     )
+    watcher.set_exit_at_once(False)  # From here on a notice saves first (SaveIfPreempted).
     last = controller.run()
     step = experiment.step()
     if profiler:
@@ -178,6 +196,8 @@ def _train_evaluate_export(experiment: Experiment, choice, workdir: Workdir, pro
         logging.info("Stopped at step %d of %d: %s", step, config.train.steps, stop_reason)
     if checkpointer.last_saved_step != step:
         checkpointer.save()
+    # Everything trained is saved: a notice now exits at once; the rerun evaluates and exports.
+    watcher.set_exit_at_once(True)
     latest = last.latest_validation if last else None
     validation = latest[1] if latest and latest[0] == step else evaluate("validation")
     test = evaluate("test")

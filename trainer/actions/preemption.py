@@ -1,17 +1,37 @@
-"""On SIGTERM, every worker saves a checkpoint after the same host loop and exits 42.
+"""After each host loop: if any worker has a termination notice, all save at this step, exit 42.
 
-Orbit's `SaveCheckpointIfPreempted` in harness form: TensorFlow's PreemptionCheckpointHandler
-(trainer/preemption.py) agrees on the host loop to save after across the workers; calling it
-after every host loop, at the same point on every worker, lets it save and exit there.
+Orbit's `SaveCheckpointIfPreempted` in harness form. The watcher (trainer/preemption.py) records
+SIGTERM and GCE notices; this action, called at the same point on every worker, makes the
+decision unanimous with one all-reduce, so every worker saves the same step (saving runs
+collectives: a worker that saved alone would hang the others).
 """
 
+import sys
+from collections.abc import Callable
+
+from absl import logging
+
 from trainer.actions import RunState
+from trainer.errors import PREEMPTED_EXIT_CODE, process_exit_code
+from trainer.preemption import TerminationWatcher, elapsed_since_notice
 
 
 class SaveIfPreempted:
-    def __init__(self, handler):
-        self._handler = handler
+    def __init__(self, watcher: TerminationWatcher, checkpointer, agree: Callable[[bool], bool]):
+        self._watcher, self._checkpointer, self._agree = watcher, checkpointer, agree
 
     def __call__(self, state: RunState) -> None:
-        del state
-        self._handler.save_checkpoint_if_preempted()
+        if not self._agree(self._watcher.notice is not None):
+            return
+        self._checkpointer.save()
+        elapsed = elapsed_since_notice(self._watcher)
+        code = process_exit_code(PREEMPTED_EXIT_CODE)
+        logging.warning(
+            "Preempted (%s): saved a checkpoint at step %d%s. Exiting with code %d: rerun the "
+            "same command to resume.",
+            self._watcher.notice or "another worker's notice",
+            state.step,
+            "" if elapsed is None else f", {elapsed:.1f} s after the notice",
+            code,
+        )
+        sys.exit(code)
