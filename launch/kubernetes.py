@@ -1,148 +1,42 @@
-"""Kubernetes manifests for N MultiWorkerMirrored workers: a headless Service and an Indexed Job
-(or, with --sweep_pods, an Indexed Job of sweep processes sharing one study).
+r"""Kubernetes manifests for the harness: N MultiWorkerMirrored workers, a TPU slice on GKE, an
+evaluator beside them, or (with --sweep_pods) a hyperparameter sweep sharing one study.
 
     python -m launch.kubernetes --name=digits --image=REGISTRY/trainer:TAG --workers=4 \
-        --workdir=gs://BUCKET/runs/digits --gpus_per_worker=1 -- \
+        --workdir=gs://BUCKET/runs/digits --gpus_per_worker=8 --gpu_type=nvidia-h100-80gb \
+        --cpu=96 --memory=512Gi --service_account=trainer --output=jobset -- \
         --config=configs/digits_mlp.py --config.train.steps=5000 | kubectl apply -f -
 
-Each pod learns its place from Kubernetes (JOB_COMPLETION_INDEX, its hostname `<name>-<i>` under
-the Service `<name>`) and from TRAINER_WORKERS / TRAINER_SERVICE / TRAINER_PORT / TRAINER_JOB_NAME
-set here; strategies/cluster.py turns that into TF_CONFIG. The Job's pod failure policy follows
-the harness's exit codes: 2 (bad input) fails the Job at once; 42 (preempted, checkpoint saved)
-and 43 (a peer was lost) are retried without counting against `--retries`, and so are pods
-evicted or preempted by Kubernetes; any other failure (a crash, an OOM kill) counts. A retried pod
-keeps its index and hostname, the workers meet again and resume from the latest checkpoint.
+--output picks the shape (launch/k8s/shapes.py): `job` (a headless Service and an Indexed Job),
+`jobset` (whole-group restarts; the default for a multi-host TPU slice) or `tfjob` (Kubeflow's
+training operator). Each pod learns its place from Kubernetes and the TRAINER_* variables set
+here; strategies/cluster.py turns them into TF_CONFIG. Retries follow the harness's exit codes
+(trainer/errors.py): bad input fails at once, preemption and a lost peer retry without counting.
+Every flag is checked before anything renders (launch/k8s/options.py): a bad one is one
+`error:` line and exit code 2. launch/KUBERNETES.md covers Workload Identity for gs://, the
+restricted Pod Security Standard, TPUs, Kueue and clean-up.
+
+Nothing here loads TensorFlow: rendering takes a fraction of a second on a laptop without it.
 """
 
-import os
+import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # strategies/ loads TensorFlow.
+import yaml
+from absl import app, flags
 
-import re  # noqa: E402
-import sys  # noqa: E402
+from launch.k8s.options import PULL_POLICIES, SHAPES, ManifestError, Options
+from launch.k8s.shapes import render
+from strategies.cluster import KUBERNETES_PORT
+from trainer.errors import BAD_INPUT_EXIT_CODE
 
-import yaml  # noqa: E402
-from absl import app, flags  # noqa: E402
-
-from strategies.cluster import KUBERNETES_PORT  # noqa: E402
-from trainer.errors import PREEMPTED_EXIT_CODE, PeerLost  # noqa: E402
-
-CONTAINER = "trainer"
-BAD_INPUT_EXIT_CODE = 2
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+__all__ = ["ManifestError", "Options", "manifests", "render", "sweep_manifests"]
 
 
-class ManifestError(ValueError):
-    """A flag that would give manifests Kubernetes rejects or a cluster that cannot train."""
-
-
-def manifests(
-    *,
-    name: str,
-    image: str,
-    workers: int,
-    workdir: str,
-    trainer_args=(),
-    gpus_per_worker: int = 0,
-    cpu: str = "2",
-    memory: str = "8Gi",
-    port: int = KUBERNETES_PORT,
-    retries: int = 3,
-    grace_s: int = 120,
-) -> list[dict]:
-    """The Service and the Job, as dicts ready for yaml.safe_dump_all."""
-    _check_job(name=name, image=image, workdir=workdir)
-    reserved = [a for a in trainer_args if a.split("=")[0] in ("--strategy", "--workdir")]
-    if reserved:
-        raise ManifestError(
-            f"Trainer flags {reserved} are set by the launcher (--strategy=multi_worker_mirrored, "
-            "--workdir from --workdir): remove them after '--'."
-        )
-    labels = {"app.kubernetes.io/name": "trainer", "app.kubernetes.io/instance": name}
-    service = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": name, "labels": labels},
-        "spec": {
-            "clusterIP": "None",  # Headless: DNS names for the pods, no load balancing.
-            "publishNotReadyAddresses": True,  # Workers must find each other while starting.
-            "selector": {"batch.kubernetes.io/job-name": name},
-            "ports": [{"name": "grpc", "port": port, "targetPort": port}],
-        },
-    }
-    container = {
-        "name": CONTAINER,
-        "image": image,
-        "command": ["python", "-m", "trainer.main"],
-        "args": ["--strategy=multi_worker_mirrored", f"--workdir={workdir}", *trainer_args],
-        "env": [
-            {"name": "TRAINER_WORKERS", "value": str(workers)},
-            {"name": "TRAINER_SERVICE", "value": name},
-            {"name": "TRAINER_PORT", "value": str(port)},
-            {
-                "name": "TRAINER_JOB_NAME",
-                "valueFrom": {
-                    "fieldRef": {"fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}
-                },
-            },
-        ],
-        "ports": [{"name": "grpc", "containerPort": port}],
-        "resources": _resources(cpu, memory, gpus_per_worker),
-    }
-    job = _indexed_job(
-        name=name,
-        labels=labels,
-        pods=workers,
-        retries=retries,
-        grace_s=grace_s,
-        retried_codes=[PREEMPTED_EXIT_CODE, PeerLost.exit_code],
-        container=container,
-        subdomain=name,  # Hostnames <name>-<index>.<name>: the Service above.
+def manifests(*, name: str, image: str, workdir: str, trainer_args=(), **options) -> list[dict]:
+    """The documents that train: keyword arguments are the fields of launch.k8s.options.Options
+    (the flags of the same names); `trainer_args` go to trainer.main."""
+    return render(
+        Options(name=name, image=image, workdir=workdir, args=tuple(trainer_args), **options)
     )
-    return [service, job]
-
-
-def _indexed_job(
-    *, name, labels, pods, retries, grace_s, retried_codes, container, subdomain=None
-) -> dict:
-    """An Indexed Job of `pods` pods whose failure policy follows the harness's exit codes:
-    bad input fails the Job; `retried_codes` and evictions retry without counting."""
-    pod = {
-        "restartPolicy": "Never",  # Required by podFailurePolicy.
-        "terminationGracePeriodSeconds": grace_s,
-        "containers": [container],
-    }
-    if subdomain:
-        pod = {"subdomain": subdomain, **pod}
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": {"name": name, "labels": labels},
-        "spec": {
-            "completionMode": "Indexed",
-            "completions": pods,
-            "parallelism": pods,
-            "backoffLimit": retries,
-            "podFailurePolicy": {
-                "rules": [
-                    _on_exit_codes("FailJob", [BAD_INPUT_EXIT_CODE]),
-                    _on_exit_codes("Ignore", retried_codes),
-                    {
-                        "action": "Ignore",
-                        "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}],
-                    },
-                ]
-            },
-            "template": {"metadata": {"labels": dict(labels)}, "spec": pod},  # No YAML anchor.
-        },
-    }
-
-
-def _resources(cpu: str, memory: str, gpus: int) -> dict:
-    resources = {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}}
-    if gpus:
-        resources["limits"]["nvidia.com/gpu"] = gpus
-    return resources
 
 
 def sweep_manifests(
@@ -152,94 +46,73 @@ def sweep_manifests(
     pods: int,
     workdir: str,
     sweep_args=(),
-    storage_secret: str = "",
     gpus_per_pod: int = 0,
-    cpu: str = "2",
-    memory: str = "8Gi",
-    retries: int = 3,
-    grace_s: int = 120,
+    **options,
 ) -> list[dict]:
-    """An Indexed Job of `pods` sweep processes (`python -m trainer.sweep`) sharing one study.
-
-    The study lives in a database every pod reaches; its URL (with the password) comes from the
-    Secret `storage_secret` (key `url`) as TRAINER_SWEEP_STORAGE, or from --storage after
-    '--'. Each pod asks the study for trials until the budget (--trials) is spent; pods need
-    no Service (they never talk to each other). A pod stopped by SIGTERM saves its trial and
-    exits 42: retried without counting, and the trial resumes from its checkpoint.
-    """
-    _check_job(name=name, image=image, workdir=workdir)
-    given_storage = any(a.startswith("--storage=") for a in sweep_args)
-    if bool(storage_secret) == given_storage:
-        raise ManifestError(
-            "Name the study's database once: --storage_secret=SECRET (a Secret whose key `url` "
-            "holds postgresql://USER:PASSWORD@HOST/DB; kubectl create secret generic SECRET "
-            "--from-literal=url=...), or --storage=URL after '--'."
+    """An Indexed Job of `pods` sweep processes (`python -m trainer.sweep sweep_args`) sharing
+    one study, named by `storage_secret` or by --storage=URL in `sweep_args`."""
+    return render(
+        Options(
+            name=name,
+            image=image,
+            workdir=workdir,
+            args=tuple(sweep_args),
+            sweep_pods=pods,
+            gpus_per_worker=gpus_per_pod,
+            **options,
         )
-    reserved = [a for a in sweep_args if a.split("=")[0] == "--workdir"]
-    if reserved:
-        raise ManifestError(f"{reserved} is set by the launcher's --workdir: remove it after '--'.")
-    labels = {"app.kubernetes.io/name": "trainer-sweep", "app.kubernetes.io/instance": name}
-    env = []
-    if storage_secret:
-        secret = {"name": storage_secret, "key": "url"}
-        env.append({"name": "TRAINER_SWEEP_STORAGE", "valueFrom": {"secretKeyRef": secret}})
-    container = {
-        "name": CONTAINER,
-        "image": image,
-        "command": ["python", "-m", "trainer.sweep"],
-        "args": [f"--workdir={workdir}", *sweep_args],
-        "env": env,
-        "resources": _resources(cpu, memory, gpus_per_pod),
-    }
-    # JOB_COMPLETION_INDEX seeds each pod's sampler; pods need no Service.
-    job = _indexed_job(
-        name=name,
-        labels=labels,
-        pods=pods,
-        retries=retries,
-        grace_s=grace_s,
-        retried_codes=[PREEMPTED_EXIT_CODE],
-        container=container,
     )
-    return [job]
-
-
-def _check_job(*, name: str, image: str, workdir: str) -> None:
-    # Pod hostnames are `<name>-<index>` and must stay a DNS label (63 characters).
-    if not name or len(name) > 50 or not _DNS_LABEL.match(name):
-        raise ManifestError(
-            f"--name={name!r} must be 1-50 lowercase letters, digits or '-', starting with a "
-            "letter (pods are named <name>-<index>)."
-        )
-    if not image:
-        raise ManifestError("--image is required: build and push this repo's Dockerfile.")
-    if not workdir or "://" not in workdir:
-        raise ManifestError(
-            f"--workdir={workdir!r} must be storage every pod reaches, such as gs://BUCKET/run: "
-            "a pod's local disk is gone when it is rescheduled, and with it the checkpoints."
-        )
-
-
-def _on_exit_codes(action: str, codes: list[int]) -> dict:
-    return {
-        "action": action,
-        "onExitCodes": {"containerName": CONTAINER, "operator": "In", "values": codes},
-    }
 
 
 def define_flags() -> None:
     """The command line's flags (defined here, not at import: tests import several launchers)."""
-    flags.DEFINE_string("name", None, "Job and Service name (lowercase, digits, '-').")
+    flags.DEFINE_string("name", None, "Workload name (lowercase, digits, '-'); pods derive theirs.")
     flags.DEFINE_string("image", None, "Container image built from this repo's Dockerfile.")
-    flags.DEFINE_integer("workers", 2, "Worker pods.", lower_bound=1)
     flags.DEFINE_string("workdir", None, "Shared workdir every pod reaches (gs://...).")
-    flags.DEFINE_integer("gpus_per_worker", 0, "nvidia.com/gpu per pod.", lower_bound=0)
-    flags.DEFINE_string("cpu", "2", "CPU request per pod.")
-    flags.DEFINE_string("memory", "8Gi", "Memory request (and limit) per pod.")
+    flags.DEFINE_enum(
+        "output",
+        "auto",
+        ["auto", *SHAPES],
+        "job (Service + Indexed Job), jobset (JobSet, whole-group restarts) or tfjob (Kubeflow "
+        "TFJob); auto = jobset for a multi-host TPU slice, else job.",
+    )
+    flags.DEFINE_integer("workers", 2, "Worker pods (a TPU slice has one per host: leave unset).")
+    flags.DEFINE_integer("gpus_per_worker", 0, "nvidia.com/gpu per pod.")
+    flags.DEFINE_string(
+        "gpu_type", "", "GKE GPU type, e.g. nvidia-h100-80gb (node label gke-accelerator)."
+    )
+    flags.DEFINE_string("tpu_type", "", "GKE TPU type, e.g. tpu-v5p-slice (with --tpu_topology).")
+    flags.DEFINE_string("tpu_topology", "", "TPU slice topology, e.g. 2x2x2 or 4x4.")
+    flags.DEFINE_string("cpu", "2", "CPU request per pod (a Kubernetes quantity).")
+    flags.DEFINE_string("memory", "8Gi", "Memory request and limit per pod (a quantity).")
+    flags.DEFINE_string(
+        "shm_size", "", "/dev/shm per pod, in memory (default: 1Gi per GPU, none without GPUs)."
+    )
     flags.DEFINE_integer("port", KUBERNETES_PORT, "Each worker's gRPC port.")
-    flags.DEFINE_integer("retries", 3, "Counted pod failures before the Job fails.")
+    flags.DEFINE_integer("retries", 3, "Counted failures before the workload fails.")
     flags.DEFINE_integer(
         "grace_s", 120, "Seconds from SIGTERM to SIGKILL: time for every worker to save."
+    )
+    flags.DEFINE_integer(
+        "ttl_after_finished_s",
+        None,
+        "ttlSecondsAfterFinished: delete the finished workload (pods and logs too) this many "
+        "seconds after it ends. Unset: keep it.",
+    )
+    flags.DEFINE_string(
+        "service_account", "", "The pods' Kubernetes ServiceAccount (Workload Identity for gs://)."
+    )
+    flags.DEFINE_string(
+        "image_pull_policy",
+        "",
+        f"One of {', '.join(PULL_POLICIES)}; default IfNotPresent for a tag or digest, Always "
+        "for :latest or no tag.",
+    )
+    flags.DEFINE_string(
+        "kueue_queue", "", "Kueue LocalQueue: label kueue.x-k8s.io/queue-name, created suspended."
+    )
+    flags.DEFINE_boolean(
+        "evaluator", False, "Add an evaluator pod that evaluates each checkpoint as it appears."
     )
     flags.DEFINE_string("out", "-", "Where to write the YAML ('-' = stdout).")
     flags.DEFINE_integer(
@@ -247,52 +120,81 @@ def define_flags() -> None:
         0,
         "Render a hyperparameter sweep instead: this many pods of `python -m trainer.sweep` "
         "(flags after '--' go to it) sharing one study.",
-        lower_bound=0,
     )
     flags.DEFINE_string(
         "storage_secret", "", "Sweeps: the Secret whose key `url` holds the study's database URL."
     )
 
 
-def main(argv):
+def options_from_flags(argv) -> Options:
     FLAGS = flags.FLAGS
-    common = dict(
-        name=FLAGS.name,
-        image=FLAGS.image,
-        workdir=FLAGS.workdir,
+    return Options(
+        name=FLAGS.name or "",
+        image=FLAGS.image or "",
+        workdir=FLAGS.workdir or "",
+        args=tuple(argv[1:]),
+        output=FLAGS.output,
+        # Unset: 2, or one per host of the TPU slice (and refused for a sweep when given).
+        workers=FLAGS.workers if FLAGS["workers"].present else None,
+        gpus_per_worker=FLAGS.gpus_per_worker,
+        gpu_type=FLAGS.gpu_type,
+        tpu_type=FLAGS.tpu_type,
+        tpu_topology=FLAGS.tpu_topology,
         cpu=FLAGS.cpu,
         memory=FLAGS.memory,
+        shm_size=FLAGS.shm_size,
+        port=FLAGS.port,
         retries=FLAGS.retries,
         grace_s=FLAGS.grace_s,
+        ttl_after_finished_s=FLAGS.ttl_after_finished_s,
+        service_account=FLAGS.service_account,
+        image_pull_policy=FLAGS.image_pull_policy,
+        kueue_queue=FLAGS.kueue_queue,
+        evaluator=FLAGS.evaluator,
+        sweep_pods=FLAGS.sweep_pods,
+        storage_secret=FLAGS.storage_secret,
     )
+
+
+def to_yaml(documents: list[dict]) -> str:
+    """YAML without anchors or aliases, even where two documents share a dict: a reader, a diff
+    in code review and a policy linter each see every field where it applies."""
+    return yaml.dump_all(documents, Dumper=_NoAliasDumper, sort_keys=False)
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data):
+        return True
+
+
+def main(argv):
     try:
-        if FLAGS.sweep_pods:
-            documents = sweep_manifests(
-                pods=FLAGS.sweep_pods,
-                sweep_args=argv[1:],
-                storage_secret=FLAGS.storage_secret,
-                gpus_per_pod=FLAGS.gpus_per_worker,
-                **common,
-            )
-        else:
-            documents = manifests(
-                workers=FLAGS.workers,
-                trainer_args=argv[1:],
-                gpus_per_worker=FLAGS.gpus_per_worker,
-                port=FLAGS.port,
-                **common,
-            )
+        text = to_yaml(render(options_from_flags(argv)))
     except ManifestError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
-    text = yaml.safe_dump_all(documents, sort_keys=False)
-    if FLAGS.out == "-":
+        _fail(str(e))
+    if flags.FLAGS.out == "-":
         sys.stdout.write(text)
-    else:
-        with open(FLAGS.out, "w") as f:
+        return
+    try:
+        with open(flags.FLAGS.out, "w") as f:
             f.write(text)
+    except OSError as e:
+        _fail(f"--out={flags.FLAGS.out}: cannot write the manifests there ({e.strerror}).")
+
+
+def _parse_flags(argv):
+    """absl's flag errors (a non-integer --port, an unknown flag) as one `error:` line, exit 2."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as e:
+        _fail(str(e))
+
+
+def _fail(message: str):
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(BAD_INPUT_EXIT_CODE)
 
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=_parse_flags)

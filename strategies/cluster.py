@@ -56,6 +56,7 @@ def cluster_info(environ=None) -> ClusterInfo:
 
 
 KUBERNETES_PORT = 2222  # Default port of each worker's gRPC server on Kubernetes.
+TASK_TYPE_VARIABLE = "TRAINER_TASK_TYPE"  # `evaluator` on the evaluator pod; else a worker.
 
 
 def derive_tf_config(environ=None) -> str | None:
@@ -69,10 +70,25 @@ def derive_tf_config(environ=None) -> str | None:
     (pod hostnames are `<job>-<index>.<service>`). A JobSet names pods
     `<jobset>-<replicated job>-<job index>-<pod index>.<subdomain>`, the subdomain being the
     JobSet's name unless TRAINER_SUBDOMAIN says otherwise, with REPLICATED_JOB_REPLICAS Jobs.
+
+    TRAINER_TASK_TYPE=evaluator marks the evaluator pod (launch.kubernetes --evaluator): a task
+    of its own, outside the training cluster, as TensorFlow treats an `evaluator` (it needs no
+    completion index and no addresses of the workers, which it never talks to).
     """
     environ = os.environ if environ is None else environ
     if environ.get("TF_CONFIG", "").strip():
         return environ["TF_CONFIG"]
+    task_type = environ.get(TASK_TYPE_VARIABLE, "") or "worker"
+    if task_type == "evaluator":
+        port = _int_env(environ, "TRAINER_PORT", KUBERNETES_PORT)
+        address = f"{environ.get('HOSTNAME') or 'localhost'}:{port}"
+        return json.dumps(
+            {"cluster": {"evaluator": [address]}, "task": {"type": "evaluator", "index": 0}}
+        )
+    if task_type != "worker":
+        raise ValueError(
+            f"{TASK_TYPE_VARIABLE}={task_type!r} must be 'worker' (the default) or 'evaluator'."
+        )
     if "JOB_COMPLETION_INDEX" not in environ:
         return None
     pod_index = _int_env(environ, "JOB_COMPLETION_INDEX")

@@ -1,12 +1,13 @@
 """The Kubernetes manifests: valid for the API server, and each pod finds the cluster from them."""
 
 import json
+import time
 
 import kubernetes_validate
 import pytest
 import yaml
 
-from launch.kubernetes import ManifestError, manifests, sweep_manifests
+from launch.kubernetes import ManifestError, manifests, sweep_manifests, to_yaml
 from strategies.cluster import derive_tf_config
 from tests.helpers import run_module
 
@@ -107,7 +108,7 @@ def test_a_sweep_is_an_indexed_job_of_sweep_processes_sharing_one_study(version)
     spec = job["spec"]
     assert spec["completionMode"] == "Indexed" and spec["completions"] == spec["parallelism"] == 4
     container = spec["template"]["spec"]["containers"][0]
-    assert container["command"] == ["python", "-m", "trainer.sweep"]
+    assert container["command"] == ["dumb-init", "--", "python", "-m", "trainer.sweep"]
     assert container["args"] == ["--workdir=gs://b/sweeps/tpe", *_SWEEP_ARGS, "--trials=60"]
     (storage,) = container["env"]
     assert storage["name"] == "TRAINER_SWEEP_STORAGE"  # trainer.sweep's --storage default.
@@ -119,7 +120,6 @@ def test_a_sweep_is_an_indexed_job_of_sweep_processes_sharing_one_study(version)
         for code in rule["onExitCodes"]["values"]
     }
     assert by_code == {2: "FailJob", 42: "Ignore"}  # 75 (database not ready) counts, retried.
-    assert "&id" not in yaml.safe_dump(job)
 
 
 @pytest.mark.parametrize(
@@ -153,3 +153,48 @@ def test_the_command_line_renders_a_sweep():
     assert process.returncode == 0, process.stderr
     (job,) = list(yaml.safe_load_all(process.stdout))
     assert job["kind"] == "Job" and job["spec"]["completions"] == 3
+
+
+def test_the_yaml_has_no_anchors_or_aliases():
+    documents = manifests(workers=2, evaluator=True, gpus_per_worker=1, **_ARGS)
+    shared = {"app.kubernetes.io/name": "trainer"}
+    for document in documents:  # Share one dict everywhere: a plain dumper would alias it.
+        document["metadata"]["labels"] = shared
+    text = to_yaml(documents)
+    assert not any(marker in text for marker in ("&id", "*id", ": &", ": *", "- &", "- *"))
+    assert list(yaml.safe_load_all(text)) == documents
+
+
+_IMPORTS = (
+    "import runpy, sys, time; start = time.perf_counter(); "
+    "sys.argv = ['launch.kubernetes', *sys.argv[1:]]\n"
+    "try:\n    runpy.run_module('launch.kubernetes', run_name='__main__')\n"
+    "except SystemExit as e:\n    assert not e.code, e.code\n"
+    "print('TF', 'tensorflow' in sys.modules, 'TIME', time.perf_counter() - start, "
+    "file=sys.stderr)"
+)
+
+
+@pytest.mark.parametrize("output", ["job", "jobset", "tfjob"])
+def test_rendering_never_loads_tensorflow_and_is_quick(output):
+    started = time.perf_counter()
+    process = run_module(
+        "tests._run_python",
+        _IMPORTS,
+        "--name=digits",
+        "--image=r/t:1",
+        "--workdir=gs://b/r",
+        f"--output={output}",
+        "--evaluator",
+        "--gpus_per_worker=1",
+    )
+    seconds = time.perf_counter() - started
+    assert process.returncode == 0, process.stderr[-2000:]
+    assert "TF False" in process.stderr, process.stderr[-2000:]
+    assert "cuInit" not in process.stderr and "oneDNN" not in process.stderr
+    kinds = [d["kind"] for d in yaml.safe_load_all(process.stdout)]
+    assert (
+        kinds
+        == {"job": ["Service", "Job", "Job"], "jobset": ["JobSet"], "tfjob": ["TFJob"]}[output]
+    )
+    assert seconds < 3.0, seconds  # TensorFlow alone takes longer than this to import.
