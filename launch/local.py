@@ -1,41 +1,65 @@
 """Run N trainer workers on this host, on free loopback ports, as one MultiWorkerMirrored cluster.
 
-    python -m launch.local --workers=2 -- --config=configs/digits_mlp.py --workdir=/tmp/run
+    python -m launch.local --workers=2 --max_restarts=3 -- --workdir=/tmp/run
 
-Each worker gets its own TF_CONFIG; every line it prints is prefixed with `[worker i]`. If one
-worker fails, the others are stopped and the launcher exits with that worker's exit code.
+What torchrun's elastic agent does for a PyTorch script, for the harness's workers: each worker
+gets its own TF_CONFIG; its lines are prefixed with `[worker i] `, the launcher's with
+`[launcher] `.
+
+Stopping. Each worker runs in its own session, so a terminal's Ctrl-C reaches only the launcher.
+On SIGINT, SIGTERM or SIGHUP the launcher sends SIGTERM to every worker: they finish the host loop
+in flight, all save a checkpoint at the same step and exit 42 (trainer/preemption.py); whatever
+still runs `--grace_s` later is SIGKILLed. A second signal SIGKILLs them at once. If the launcher
+itself dies, even by SIGKILL, the kernel sends each worker SIGTERM (Linux parent-death signal):
+no worker outlives it. Rerunning the same command resumes from the workdir's last checkpoint.
+A signal ignored when the launcher starts (SIGHUP under nohup, SIGINT in a script's background
+job) stays ignored.
+
+Failures. When a worker fails, the others get SIGTERM (SIGKILL after `--grace_s`). With
+`--max_restarts=N` the launcher then starts all workers again on fresh ports, up to N times,
+printing one `[launcher]` line per restart; they resume from the last checkpoint.
+- Restarted: exit 42 (preempted, saved), 43 (a peer was lost), 75 (storage did not answer), the
+  code set in $TRAINER_RETRYABLE_EXIT_CODE, and death by a signal (SIGKILL, the OOM killer).
+- Not restarted: 2 (bad input fails the same way again), and 1 or any other code. torchrun
+  restarts every failure because it runs any script and cannot tell failures apart. The harness
+  sorts its own (trainer/errors.py), so an exit 1 is an exception nobody foresaw, which from the
+  same checkpoint, seed and data comes again: restarts would repeat the start-up and the crash
+  and scroll its traceback away.
+
+A port taken between the launcher choosing it and the worker binding it (TensorFlow prints
+"Could not start gRPC server" and exits 1, its peers wait for it) is retried on fresh ports up to
+3 times, not counted as a restart: nothing had trained.
+
+Exit codes, shell conventions:
+
+    0       every worker finished (also when they finished just as the launcher was signalled)
+    2       a bad launcher flag (one `error:` line, nothing started); or a worker's bad input
+    N       the first worker to fail exited N, and was not restarted or no restarts were left
+    128+N   ... that worker was killed by signal N (137: SIGKILL)
+    42      the launcher got SIGINT, SIGTERM or SIGHUP and every worker saved
+            ($TRAINER_RETRYABLE_EXIT_CODE instead of 42 when set, as the workers exit)
+    128+N   the launcher got signal N (130: SIGINT, 143: SIGTERM) and not every worker saved
 """
 
-import json
+import contextlib
+import math
 import os
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
 
 from absl import app, flags
 
-_WORKERS = flags.DEFINE_integer("workers", 2, "Number of worker processes.", lower_bound=1)
-_GRACE_S = flags.DEFINE_float(
-    "grace_s", 30.0, "After one worker fails, seconds to wait before killing the others."
-)
+from launch.processes import describe, exit_status
+from launch.workers import Output, Workers, free_ports, tf_config
+from trainer.errors import PREEMPTED_EXIT_CODE, RETRYABLE_EXIT_CODES, RETRYABLE_EXIT_VARIABLE
 
+__all__ = ["free_ports", "launch", "tf_config"]  # Tests import all three from here.
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def tf_config(workers: list[str], index: int) -> str:
-    return json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
+PORT_RETRIES = 3
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_POLL_S = 0.1
 
 
 def launch(
@@ -43,73 +67,225 @@ def launch(
     trainer_args: list[str],
     *,
     grace_s: float = 30.0,
+    max_restarts: int = 0,
     module: str = "trainer.main",
     env=None,
     output=sys.stdout,
+    choose_ports=free_ports,
 ) -> int:
-    """Starts the workers, relays their output, and returns 0 or the first failing exit code."""
-    addresses = [f"localhost:{port}" for port in free_ports(num_workers)]
-    processes = []
-    for index in range(num_workers):
-        worker_env = dict(
-            os.environ if env is None else env,
-            TF_CONFIG=tf_config(addresses, index),
-            PYTHONUNBUFFERED="1",
-        )
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", module, "--strategy=multi_worker_mirrored", *trainer_args],
-                env=worker_env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
+    """Runs the workers to the end, restarting them as `max_restarts` allows; returns the exit
+    code of the table above. `choose_ports(count)` picks each launch's ports. Called from the
+    main thread, it takes SIGINT, SIGTERM and SIGHUP for as long as it runs."""
+    env = dict(os.environ if env is None else env)
+    out = Output(output)
+    stop = _StopRequest()
+    restarts = port_retries = 0
+    with stop.taking_signals():
+        while stop.signum is None:
+            ports = choose_ports(num_workers)
+            workers = Workers(module=module, args=trainer_args, ports=ports, env=env, output=out)
+            out.launcher(
+                f"started {num_workers} workers on ports {', '.join(map(str, ports))} "
+                f"(pids {', '.join(map(str, workers.pids))})."
             )
-        )
-    relays = [
-        threading.Thread(target=_relay, args=(p, f"[worker {i}] ", output), daemon=True)
-        for i, p in enumerate(processes)
-    ]
-    for relay in relays:
-        relay.start()
-    code = _wait(processes, grace_s, output)
-    for relay in relays:
-        relay.join(timeout=10)
-    return code
+            first_failure = _supervise(workers, stop, grace_s, out)
+            workers.close()
+            if stop.signum is not None:
+                code = stopped_exit_code(stop.signum, workers.returncodes(), env)
+                out.launcher(
+                    f"exit {code}: rerun the same command to resume." if code else "exit 0."
+                )
+                return code
+            if first_failure is None:
+                return 0
+            index, returncode = first_failure
+            status = exit_status(returncode)
+            failure = f"worker {index} {describe(returncode)}"
+            if workers.port_taken is not None:
+                if port_retries == PORT_RETRIES:
+                    out.launcher(f"ports taken {PORT_RETRIES + 1} times in a row: giving up.")
+                    return status
+                port_retries += 1
+                out.launcher(
+                    f"worker {workers.port_taken} could not bind its port (taken since it was "
+                    f"chosen): starting again on fresh ports, retry {port_retries} of "
+                    f"{PORT_RETRIES} (not counted as a restart)."
+                )
+                continue
+            if max_restarts and not is_restartable(status, env):
+                out.launcher(
+                    f"{failure}: not restarted (only 42, 43, 75 and signals are: a crash or "
+                    f"bad input fails again from the same checkpoint)."
+                )
+                return status
+            if restarts == max_restarts:
+                if max_restarts:
+                    out.launcher(f"{failure}: no restarts left (--max_restarts={max_restarts}).")
+                return status
+            restarts += 1
+            port_retries = 0
+            out.launcher(
+                f"{failure}: restart {restarts} of {max_restarts}, all {num_workers} workers "
+                f"on fresh ports, resuming from the last checkpoint."
+            )
+    return exit_status(-stop.signum)  # Signalled before the workers started.
 
 
-def _relay(process, prefix, output):
-    for line in process.stdout:
-        output.write(prefix + line)
-        output.flush()
-
-
-def _wait(processes, grace_s, output) -> int:
-    """Waits for every worker; after the first failure, stops the rest (SIGTERM, then SIGKILL)."""
-    first_failure, deadline = None, None
+def _supervise(workers: Workers, stop: "_StopRequest", grace_s: float, out: Output):
+    """Waits until every worker has exited. After the launcher's signal or a worker's failure,
+    SIGTERM to the others, SIGKILL after `grace_s`. Returns the first failure as (index, Popen
+    return code), or None."""
+    first_failure = None
+    deadline = math.inf
+    terminated = killed = False
     while True:
-        codes = [p.poll() for p in processes]
+        codes = workers.returncodes()
         failed = [(index, code) for index, code in enumerate(codes) if code not in (None, 0)]
-        if failed and first_failure is None:
-            first_failure, deadline = failed[0], time.monotonic() + grace_s
-            output.write(
-                f"[launcher] worker {failed[0][0]} exited with code {failed[0][1]}; "
-                f"stopping the others (killed after {grace_s:.0f} s).\n"
-            )
-            for process in processes:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
         if all(code is not None for code in codes):
-            return first_failure[1] if first_failure else 0
-        if deadline is not None and time.monotonic() > deadline:
-            for process in processes:
-                if process.poll() is None:
-                    process.kill()
-        time.sleep(0.2)
+            return first_failure or (failed[0] if failed else None)
+        if stop.count and not terminated:
+            out.launcher(
+                f"{signal.Signals(stop.signum).name}: asking every worker to save and stop "
+                f"(SIGTERM; SIGKILL after {grace_s:g} s, or now on a second signal)."
+            )
+            workers.signal(signal.SIGTERM)
+            deadline = min(deadline, time.monotonic() + grace_s)
+            terminated = True
+        if stop.count > 1 and not killed:
+            out.launcher("second signal: killing the workers now (SIGKILL).")
+            workers.signal(signal.SIGKILL)
+            killed = True
+        if workers.port_taken is not None and not killed:
+            # Nothing has trained: the cluster cannot form without that worker, and its peers
+            # wait for it inside TensorFlow's C++ code, where they do not act on SIGTERM.
+            workers.signal(signal.SIGKILL)
+            killed = True
+        if failed and first_failure is None:
+            first_failure = failed[0]
+            if not (terminated or killed):
+                out.launcher(
+                    f"worker {failed[0][0]} {describe(failed[0][1])}: stopping the others "
+                    f"(SIGTERM; SIGKILL after {grace_s:g} s)."
+                )
+                workers.signal(signal.SIGTERM)
+                deadline = min(deadline, time.monotonic() + grace_s)
+                terminated = True
+        if time.monotonic() >= deadline and not killed:
+            out.launcher(f"{workers.running()} still running after {grace_s:g} s: SIGKILL.")
+            workers.signal(signal.SIGKILL)
+            killed = True
+        time.sleep(_POLL_S)
+
+
+def _replacement_code(env: dict) -> int | None:
+    """What the workers exit instead of 42, 43 and 75 (trainer.errors.process_exit_code's rule,
+    read from the workers' environment)."""
+    value = env.get(RETRYABLE_EXIT_VARIABLE, "")
+    return int(value) if value.isdigit() and 1 <= int(value) <= 255 else None
+
+
+def is_restartable(status: int, env: dict) -> bool:
+    """Whether `--max_restarts` restarts after a worker's exit status (module docstring)."""
+    return status in (*RETRYABLE_EXIT_CODES, _replacement_code(env)) or status > 128
+
+
+def stopped_exit_code(signum: int, returncodes: list[int], env: dict) -> int:
+    """The launcher was signalled and the workers exited with these Popen return codes: 0 if
+    they had finished, 42 if they all saved, else 128 + signum, as a shell reports a program
+    that the signal ended."""
+    if all(code == 0 for code in returncodes):
+        return 0
+    saved = (PREEMPTED_EXIT_CODE, _replacement_code(env))
+    if len(set(returncodes)) == 1 and returncodes[0] in saved:
+        return returncodes[0]
+    return exit_status(-signum)
+
+
+class _StopRequest:
+    """The launcher's own SIGINT, SIGTERM or SIGHUP: the handler only records it (the first
+    signal and how many came), `_supervise` acts on it."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        self.count = 0
+
+    def _record(self, signum, frame) -> None:
+        del frame
+        if self.signum is None:
+            self.signum = signum
+        self.count += 1
+
+    @contextlib.contextmanager
+    def taking_signals(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield  # Only the main thread may set handlers: the caller keeps its own.
+            return
+        previous = {}
+        for signum in STOP_SIGNALS:
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup: SIGHUP stays ignored.
+                previous[signum] = signal.signal(signum, self._record)
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+def define_flags() -> None:
+    """The command line's flags (defined here, not at import: tests import several launchers)."""
+    flags.DEFINE_integer("workers", 2, "Worker processes (at least 1).")
+    flags.DEFINE_float(
+        "grace_s",
+        30.0,
+        "Seconds from SIGTERM to SIGKILL: time for every worker to save (at least 0).",
+    )
+    flags.DEFINE_integer(
+        "max_restarts",
+        0,
+        "Times to start all workers again, resuming from the last checkpoint, after a worker "
+        "exits 42, 43 or 75 or is killed by a signal (at least 0).",
+    )
+
+
+def _flag_errors(FLAGS) -> list[str]:
+    errors = []
+    if FLAGS.workers < 1:
+        errors.append(f"--workers={FLAGS.workers}: pass 1 or more worker processes.")
+    if not FLAGS.grace_s >= 0:  # Also NaN.
+        errors.append(f"--grace_s={FLAGS.grace_s:g}: pass 0 or more seconds.")
+    if FLAGS.max_restarts < 0:
+        errors.append(f"--max_restarts={FLAGS.max_restarts}: pass 0 (never) or more restarts.")
+    return errors
+
+
+def _parse_flags(argv):
+    """An absl `flags_parser`: a malformed flag is one `error:` line and exit 2, too."""
+    try:
+        return flags.FLAGS(argv)
+    except flags.Error as e:
+        _fail(str(e))
+
+
+def _fail(message: str):
+    print(f"error: {message}", file=sys.stderr, flush=True)
+    sys.exit(2)
 
 
 def main(argv):
-    sys.exit(launch(_WORKERS.value, argv[1:], grace_s=_GRACE_S.value))
+    FLAGS = flags.FLAGS
+    errors = _flag_errors(FLAGS)
+    if errors:
+        _fail(" ".join(errors))
+    sys.exit(
+        launch(
+            FLAGS.workers,
+            argv[1:],
+            grace_s=FLAGS.grace_s,
+            max_restarts=FLAGS.max_restarts,
+        )
+    )
 
 
 if __name__ == "__main__":
-    app.run(main)
+    define_flags()
+    app.run(main, flags_parser=_parse_flags)

@@ -4,30 +4,28 @@ A child process per trial means a trial that crashes, diverges or runs out of me
 itself, and a trial can use several devices (`--strategy=mirrored`) or several local workers
 (`launch.local`). The child runs in its own process group: the sweep's SIGTERM or Ctrl-C is
 passed to every process of the trial, which saves a checkpoint and exits 42; if the sweep
-process dies without that, the kernel sends the child SIGTERM (Linux parent-death signal).
+process dies without that, the kernel sends the child SIGTERM (Linux parent-death signal;
+`launch.processes.start_child`, shared with launch.local's workers).
 """
 
-import ctypes
 import dataclasses
 import json
 import math
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 
 import tensorflow as tf
 
+from launch.processes import start_child
 from trainer.errors import PREEMPTED_EXIT_CODE
 from trainer.sweep.pruning import PRUNED
 from trainer.workdir import RESULTS_FILE
 
 # Lines of a trial's log that the sweep shows, prefixed with the trial's number.
 _SHOWN = ("validation at step", "Done at step", "Stopped at step", "error:")
-_PR_SET_PDEATHSIG = 1
-_PRCTL = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
 
 
 @dataclasses.dataclass
@@ -65,14 +63,8 @@ class Child:
             self._local_log = os.path.join(tempfile.mkdtemp(prefix="sweep_log_"), "trial.log")
         self._log = open(self._local_log, "w")  # noqa: SIM115 - closed in wait().
         self._show = show
-        self._process = subprocess.Popen(
-            argv,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=dict(os.environ if env is None else env, PYTHONUNBUFFERED="1"),
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
+        self._process = start_child(
+            argv, env=dict(os.environ if env is None else env, PYTHONUNBUFFERED="1")
         )
         self.tail: list[str] = []
 
@@ -140,10 +132,3 @@ def _read_results(workdir: str) -> dict | None:
         return None
     with tf.io.gfile.GFile(path) as f:
         return json.load(f)
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the sweep process dies (Linux only). Only the
-    call happens here: between fork and exec nothing may load a library."""
-    if _PRCTL is not None:
-        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
