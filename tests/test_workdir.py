@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.helpers import raises_one_line
 from trainer.checkpoints import Checkpointer
 from trainer.errors import HarnessError
 from trainer.keras_api import create_all_variables, keras
@@ -132,6 +133,15 @@ def test_an_unwritable_workdir_names_the_path(tmp_path):
     assert "Pass a writable --workdir" in message
     assert "\n" not in message
     assert raised.value.exit_code == 2
+
+
+def test_a_negative_storage_wait_is_bad_input(ram_root):
+    workdir = Workdir(ram_root, is_chief=True)
+    message = raises_one_line(
+        lambda: workdir.ensure_writable(storage_wait_s=-1), "config.checkpoint.storage_wait_s=-1"
+    )
+    assert ">= 0" in message
+    assert not tf.io.gfile.exists(ram_root)  # Refused before anything was written.
 
 
 def _model(seed):

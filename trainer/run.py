@@ -56,7 +56,7 @@ def run_experiment(
     watcher = watcher or TerminationWatcher().start()  # Exits at once until training starts.
     watcher.take_back_sigterm()  # The strategy exists now (see take_back_sigterm).
     try:
-        workdir.ensure_writable()
+        workdir.ensure_writable(storage_wait_s=config.checkpoint.storage_wait_s)
         experiment = build_experiment(config, strategy=choice.strategy, workdir=workdir)
         results = _train_evaluate_export(experiment, choice, workdir, progress, watcher)
         results.update(config=config_name, workers=cluster.num_workers)

@@ -2,6 +2,16 @@
 
 Only the chief writes under it. Every other worker still performs each save, since saving runs
 collectives, but writes to a private temporary directory that it deletes afterwards.
+
+Checked at start (`ensure_writable`), so that a bad workdir fails before the first checkpoint:
+- every worker writes a probe into the directory it writes to (the chief's workdir, or its own
+  scratch directory);
+- on gs://, the storage client checks the bucket instead of TensorFlow (trainer/storage.py):
+  every worker lists under the workdir, since each restores the chief's checkpoints, and the
+  chief alone creates and deletes a probe object, since it alone writes there (a worker's
+  identity needs no write role, and N workers do not all write probes). A storage that does not
+  answer is retried for `storage_wait_s`, then exits 75 (retried by restart policies); a missing
+  bucket or a refused identity exits 2 with the fix.
 """
 
 import json
@@ -11,6 +21,7 @@ import uuid
 
 import tensorflow as tf
 
+from trainer import storage
 from trainer.errors import HarnessError, first_line
 
 # The workdir's layout, named once.
@@ -36,8 +47,22 @@ class Workdir:
         """Where this worker writes: the workdir on the chief, a scratch directory elsewhere."""
         return join(self._scratch or self.root, *parts)
 
-    def ensure_writable(self) -> None:
-        """Fails now, with the path in the message, rather than at the first checkpoint."""
+    def ensure_writable(self, *, storage_wait_s: float = storage.DEFAULT_WAIT_S) -> None:
+        """Fails now, with the path in the message, rather than at the first checkpoint.
+
+        `storage_wait_s`: how long a gs:// workdir's storage may not answer before giving up."""
+        if not storage_wait_s >= 0:
+            raise HarnessError(
+                f"config.checkpoint.storage_wait_s={storage_wait_s}: pass the seconds to retry "
+                "storage that does not answer at start (>= 0; 0: try once)."
+            )
+        if storage.is_gcs(self.root):
+            backoff = storage.Backoff(wait_s=storage_wait_s)
+            storage.check_gcs_workdir(self.root, write=self.is_chief, backoff=backoff)
+            if self.is_chief:
+                # TensorFlow's gs:// filesystem finds the same credentials (Application Default
+                # Credentials) and cannot be pointed at an emulator: the check above stands.
+                return
         probe = self.write_path(f".write-probe-{uuid.uuid4().hex}")
         try:
             tf.io.gfile.makedirs(self.write_path())
