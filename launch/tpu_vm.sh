@@ -95,7 +95,7 @@ case "$command" in
   logs) own="--worker --lines --follow" ;;
   status | delete) own="" ;;
 esac
-for flag in "${given[@]}"; do
+for flag in ${given[@]+"${given[@]}"}; do
   case " --name --zone --project --dry_run $own " in
     *" $flag "*) ;;
     *) usage "$flag is not a flag of '$command' (its own flags: ${own:-none})" ;;
@@ -126,7 +126,7 @@ if [[ "$command" == run ]]; then
   [[ -n "$workdir" ]] || usage "run needs --workdir=gs://BUCKET/PATH (every host writes there)"
   [[ "$workdir" =~ ^gs://[a-z0-9][-a-z0-9_.]{1,220}[a-z0-9](/.*)?$ ]] ||
     usage "--workdir=$workdir must be gs://BUCKET/PATH: every host writes there, and a recreated TPU starts empty"
-  for flag in "${trainer_flags[@]}"; do
+  for flag in ${trainer_flags[@]+"${trainer_flags[@]}"}; do
     case "$flag" in
       --strategy=* | --tpu=* | --workdir=*) usage "'$flag' is set by this script; remove it after --" ;;
     esac
@@ -334,7 +334,7 @@ python3 -m pip install -q $(printf '%q' "$tf_package") -r ~/trainer-requirements
   fi
   act "${tpu[@]}" ssh "$name" "${gcloud_flags[@]}" --worker=all --command="$prepare"
 
-  local train=(python3 -m trainer.main --strategy=tpu --tpu=local --workdir="$workdir" "${trainer_flags[@]}")
+  local train=(python3 -m trainer.main --strategy=tpu --tpu=local --workdir="$workdir" ${trainer_flags[@]+"${trainer_flags[@]}"})
   local start
   start="set -e
 $HOST_GUARD

@@ -7,6 +7,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 
 import pytest
 
@@ -72,10 +73,14 @@ def test_the_entrypoint_forwards_sigterm_so_the_trainer_saves_and_exits_42(tmp_p
         stderr=subprocess.PIPE,
         text=True,
     )
+    # A run that never reaches its marker must fail the test, not train a million steps.
+    watchdog = threading.Timer(120, process.kill)
+    watchdog.start()
     lines = []
     for line in process.stderr:
         lines.append(line)
         if "ckpt-500" in line:
             process.send_signal(signal.SIGTERM)  # To dumb-init, as the runtime sends it to PID 1.
+    watchdog.cancel()
     assert process.wait(timeout=60) == 42, "".join(lines[-20:])
     assert any("Preempted (SIGTERM): saved a checkpoint" in line for line in lines)

@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -70,11 +71,15 @@ def test_a_gce_maintenance_notice_saves_and_exits_42_and_a_live_migration_does_n
         stderr=subprocess.PIPE,
         text=True,
     )
+    # A run that never reaches its marker must fail the test, not train a million steps.
+    watchdog = threading.Timer(120, process.kill)
+    watchdog.start()
     lines = []
     for line in process.stderr:
         lines.append(line)
         if "ckpt-400" in line:  # Trained on through the live migration notice.
             metadata.values["instance/maintenance-event"] = "TERMINATE_ON_HOST_MAINTENANCE"
+    watchdog.cancel()
     assert process.wait(timeout=60) == 42, "".join(lines[-20:])
     metadata.close()
     saved = _latest_checkpoint_step(workdir)

@@ -10,6 +10,7 @@ tests point them at a stand-in server on loopback):
 Plain HTTP, the stdlib only: the watcher must not depend on credentials or the network.
 """
 
+import http.client
 import os
 import urllib.error
 import urllib.request
@@ -36,8 +37,8 @@ def get(path: str, timeout_s: float = 2.0) -> str | None:
             if response.headers.get("Metadata-Flavor") != "Google":
                 return None
             return response.read().decode("utf-8", "replace").strip()
-    except (OSError, urllib.error.URLError, ValueError):
-        return None
+    except (OSError, urllib.error.URLError, ValueError, http.client.HTTPException):
+        return None  # Also a malformed answer: the watcher must not die of one.
 
 
 def termination_notice() -> str | None:

@@ -18,6 +18,13 @@ from trainer import startup  # noqa: E402  (standard library only)
 # exists; --verbose shows them. Read from argv: absl parses flags after TensorFlow has loaded.
 _NATIVE_STARTUP = startup.quiet_native_startup(verbose=startup.verbose_requested(sys.argv))
 
+from trainer.preemption import TerminationWatcher  # noqa: E402  (no TensorFlow)
+
+# SIGTERM from here until training starts exits 42 at once (nothing to save yet); after that
+# every worker saves first (trainer/preemption.py). Started before TensorFlow loads: its import
+# takes seconds, and a SIGTERM then would otherwise kill the run with 143, which a Job counts.
+_WATCHER = TerminationWatcher().start() if __name__ == "__main__" else None
+
 import tempfile  # noqa: E402
 
 from absl import app, flags, logging  # noqa: E402
@@ -25,7 +32,6 @@ from absl import app, flags, logging  # noqa: E402
 from strategies import STRATEGY_NAMES, StrategyError, cluster_info, create_strategy  # noqa: E402
 from trainer import cli  # noqa: E402
 from trainer.errors import HarnessError  # noqa: E402
-from trainer.preemption import TerminationWatcher  # noqa: E402
 
 _STRATEGY = flags.DEFINE_enum("strategy", "auto", STRATEGY_NAMES, "tf.distribute strategy.")
 _TPU = flags.DEFINE_string("tpu", None, "TPU name, grpc://host:port address, or `local`.")
@@ -53,9 +59,7 @@ def main(argv):
     if len(argv) > 1:
         cli.fail(f"unexpected arguments {' '.join(argv[1:])}: flags take the form --name=value.")
     cli.quiet_logs()
-    # SIGTERM from here until training starts exits 42 at once (nothing to save yet); after
-    # that every worker saves first (trainer/preemption.py).
-    watcher = TerminationWatcher().start()
+    watcher = _WATCHER or TerminationWatcher().start()
     config, config_path = cli.load_config()
     config_name = os.path.splitext(os.path.basename(config_path))[0]
     workdir = _WORKDIR.value or os.path.join(tempfile.gettempdir(), "trainer", config_name)
@@ -66,6 +70,7 @@ def main(argv):
         choice = create_strategy(
             _STRATEGY.value, tpu=_TPU.value, num_cpu_devices=_NUM_CPU_DEVICES.value
         )
+        watcher.take_back_sigterm()  # From the coordination service (see take_back_sigterm).
         _NATIVE_STARTUP.release()
         from trainer.run import run_experiment  # Imports Keras, which must follow the strategy.
 

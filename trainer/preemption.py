@@ -34,6 +34,8 @@ from trainer.errors import PREEMPTED_EXIT_CODE, PeerLost, process_exit_code
 
 # Importing this module does not load TensorFlow: trainer.main starts the watcher first thing.
 
+_GCE_DETECT_S = 30.0  # How long a metadata server may take to answer before watching gives up.
+
 
 class TerminationWatcher:
     """Records the first termination notice (`notice`, `noticed_at`); while `exit_at_once`, a
@@ -73,8 +75,13 @@ class TerminationWatcher:
 
     def _on_sigterm(self, signum, frame) -> None:
         del signum, frame
+        self._record(self._pending_reason or "SIGTERM")
+        if self.exit_at_once:
+            self._exit_now()
+
+    def _record(self, reason: str) -> None:
         if self.notice is None:
-            self.notice = self._pending_reason or "SIGTERM"
+            self.notice = reason
             self.noticed_at = time.monotonic()
             logging.warning(
                 "Termination notice (%s): %s.",
@@ -83,8 +90,6 @@ class TerminationWatcher:
                 if self.exit_at_once
                 else "every worker saves a checkpoint after this host loop, then exits",
             )
-        if self.exit_at_once:
-            self._exit_now()
 
     def _exit_now(self) -> None:
         code = process_exit_code(PREEMPTED_EXIT_CODE)
@@ -92,19 +97,27 @@ class TerminationWatcher:
         sys.exit(code)
 
     def _watch_gce(self) -> None:
-        """Off GCP this ends after one failed request; on GCP it polls every `poll_s`."""
-        if not gce_metadata.on_gcp():
-            return
+        """Off GCP this ends after about `_GCE_DETECT_S` of failed requests (a GKE node's
+        metadata server may not answer yet when a pod starts); on GCP it polls every `poll_s`."""
+        detect_until = time.monotonic() + _GCE_DETECT_S
+        while not gce_metadata.on_gcp():
+            if self._stopped.wait(self._poll_s) or time.monotonic() > detect_until:
+                return
         logging.info(
             "Watching the GCE metadata server (%s) for preemption and maintenance notices.",
             gce_metadata.metadata_host(),
         )
         while not self._stopped.wait(self._poll_s):
             reason = gce_metadata.termination_notice()
-            if reason:
-                # Delivered as SIGTERM: one path for every notice, handled in the main thread.
+            if reason and not self._stopped.is_set():
                 self._pending_reason = reason
-                os.kill(os.getpid(), signal.SIGTERM)
+                if self.exit_at_once:
+                    # Exiting must happen in the main thread: delivered as SIGTERM.
+                    os.kill(os.getpid(), signal.SIGTERM)
+                else:
+                    # The flag is what SaveIfPreempted reads; no signal to lose to another
+                    # handler.
+                    self._record(reason)
                 return
 
 

@@ -10,12 +10,14 @@ jobset  one JobSet: the JobSet controller creates the headless Service and owns 
 tfjob   a Kubeflow TFJob: the training operator writes TF_CONFIG and a Service per pod itself;
         its ExitCode policy retries only exit codes 128-255, so the pods set
         TRAINER_RETRYABLE_EXIT_CODE=138 (trainer/errors.py) and exit 138 where they would exit
-        42, 43 or 75.
+        42, 43 or 75. The operator does not count ExitCode restarts against backoffLimit, so
+        there --retries caps nothing and a crash (exit 1) is not retried (KUBERNETES.md).
 sweep   an Indexed Job of `trainer.sweep` pods sharing one study; no Service (pods never talk).
 
 Exit codes (trainer/errors.py) drive every retry: 2 (bad input) fails the workload at once;
 42 (preempted, checkpoint saved) and 43 (a peer was lost) retry without counting, as do
-Kubernetes' own evictions; anything else (a crash, an OOM kill) counts against --retries.
+Kubernetes' own evictions; anything else (a crash, an OOM kill) counts against --retries
+(except in a TFJob: see above).
 """
 
 from launch.k8s.options import Options, resolved

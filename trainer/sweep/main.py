@@ -24,7 +24,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from trainer import cli
-from trainer.errors import PREEMPTED_EXIT_CODE, HarnessError
+from trainer.errors import PREEMPTED_EXIT_CODE, HarnessError, process_exit_code
 from trainer.sweep import results, settings
 from trainer.sweep import study as studies
 from trainer.sweep.runner import Sweep
@@ -119,7 +119,7 @@ def main(argv) -> None:
         study, metric=sweep.metric, parameters=parameters, workdir=workdir, sweep_path=sweep_path
     )
     if runner.stopping == signal.SIGTERM:
-        sys.exit(PREEMPTED_EXIT_CODE)
+        sys.exit(process_exit_code(PREEMPTED_EXIT_CODE))
     if runner.stopping is not None:
         sys.exit(128 + runner.stopping)
 

@@ -221,6 +221,10 @@ class Sweep:
         if outcome.state == "interrupted":
             studies.interrupt(self.study, self.storage, trial, reason=outcome.reason)
             print(f"trial {trial.number} interrupted after {seconds:.0f} s: queued to resume.")
+            if self.stopping is None:
+                # The trial saw a notice of its own (this VM is going away, a GCE notice stays
+                # set until it does): stop too, as if preempted, rather than restart it here.
+                self.stopping = signal.SIGTERM
             return
         if outcome.state == "complete":
             self.study.tell(trial, outcome.value)

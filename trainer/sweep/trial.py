@@ -20,7 +20,7 @@ import tempfile
 import tensorflow as tf
 
 from launch.processes import start_child
-from trainer.errors import PREEMPTED_EXIT_CODE
+from trainer.errors import PREEMPTED_EXIT_CODE, process_exit_code
 from trainer.sweep.pruning import PRUNED
 from trainer.workdir import RESULTS_FILE
 
@@ -92,7 +92,8 @@ class Child:
 
 def outcome(exit_code: int, *, workdir: str, metric: str, tail: list[str], stopping: bool):
     """What the exit code, the run's results.json and its last lines say about the trial."""
-    if exit_code == PREEMPTED_EXIT_CODE or (stopping and exit_code != 0):
+    preempted = exit_code in (PREEMPTED_EXIT_CODE, process_exit_code(PREEMPTED_EXIT_CODE))
+    if preempted or (stopping and exit_code != 0):
         return Outcome("interrupted", reason="stopped by the sweep", exit_code=exit_code)
     if exit_code != 0:
         return Outcome("failed", reason=_failure(exit_code, tail), exit_code=exit_code)
