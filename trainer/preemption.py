@@ -8,7 +8,7 @@ only warns, on GPU machines it polls the maintenance notice instead (DESIGN.md).
 watches for itself, the same way everywhere:
 
 - `TerminationWatcher` takes SIGTERM, and polls the metadata server (when one answers) for a
-  Spot preemption or a terminating maintenance event, which it turns into the same SIGTERM.
+  Spot preemption or a terminating maintenance event, which counts as the same notice.
 - `SaveIfPreempted` (trainer/actions/preemption.py), after every host loop, asks all workers
   whether any has a notice (one small all-reduce, `HostLoop.any_worker`); if one has, every
   worker saves at that same step and exits 42.
@@ -16,8 +16,8 @@ watches for itself, the same way everywhere:
   exits 42 at once (a rerun resumes, or repeats only the final evaluation and export).
 
 Time from SIGTERM to exit: the rest of the host loop in flight, one checkpoint save, and process
-exit. Keep a host loop (`train.steps_per_loop`) well under the platform's grace period
-(README: "Preemption").
+exit; at worst also the action running when the notice came (an evaluation) and one more host
+loop. Keep those well under the platform's grace period (README: "Preemption").
 """
 
 import os
