@@ -26,7 +26,7 @@ from absl import app, flags
 from launch.k8s.options import PULL_POLICIES, SHAPES, ManifestError, Options
 from launch.k8s.shapes import render
 from strategies.cluster import KUBERNETES_PORT
-from trainer.errors import BAD_INPUT_EXIT_CODE
+from trainer import cli
 
 __all__ = ["ManifestError", "Options", "manifests", "render", "sweep_manifests"]
 
@@ -171,7 +171,7 @@ def main(argv):
     try:
         text = to_yaml(render(options_from_flags(argv)))
     except ManifestError as e:
-        _fail(str(e))
+        cli.fail(str(e))
     if flags.FLAGS.out == "-":
         sys.stdout.write(text)
         return
@@ -179,22 +179,9 @@ def main(argv):
         with open(flags.FLAGS.out, "w") as f:
             f.write(text)
     except OSError as e:
-        _fail(f"--out={flags.FLAGS.out}: cannot write the manifests there ({e.strerror}).")
-
-
-def _parse_flags(argv):
-    """absl's flag errors (a non-integer --port, an unknown flag) as one `error:` line, exit 2."""
-    try:
-        return flags.FLAGS(argv)
-    except flags.Error as e:
-        _fail(str(e))
-
-
-def _fail(message: str):
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    sys.exit(BAD_INPUT_EXIT_CODE)
+        cli.fail(f"--out={flags.FLAGS.out}: cannot write the manifests there ({e.strerror}).")
 
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main, flags_parser=_parse_flags)
+    app.run(main, flags_parser=cli.parse_flags)

@@ -53,6 +53,7 @@ from absl import app, flags
 
 from launch.processes import describe, exit_status
 from launch.workers import Output, Workers, free_ports, tf_config
+from trainer import cli
 from trainer.errors import PREEMPTED_EXIT_CODE, RETRYABLE_EXIT_CODES, RETRYABLE_EXIT_VARIABLE
 
 __all__ = ["free_ports", "launch", "tf_config"]  # Tests import all three from here.
@@ -258,24 +259,11 @@ def _flag_errors(FLAGS) -> list[str]:
     return errors
 
 
-def _parse_flags(argv):
-    """An absl `flags_parser`: a malformed flag is one `error:` line and exit 2, too."""
-    try:
-        return flags.FLAGS(argv)
-    except flags.Error as e:
-        _fail(str(e))
-
-
-def _fail(message: str):
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    sys.exit(2)
-
-
 def main(argv):
     FLAGS = flags.FLAGS
     errors = _flag_errors(FLAGS)
     if errors:
-        _fail(" ".join(errors))
+        cli.fail(" ".join(errors))
     sys.exit(
         launch(
             FLAGS.workers,
@@ -288,4 +276,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main, flags_parser=_parse_flags)
+    app.run(main, flags_parser=cli.parse_flags)

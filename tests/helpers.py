@@ -33,6 +33,28 @@ def train(*args: str, **kwargs) -> subprocess.CompletedProcess:
     return run_module("trainer.main", *args, **kwargs)
 
 
+def act_on_lines(command, on_line, *, env=None, timeout: float = 120) -> tuple[int, list[str]]:
+    """Runs `command` from the repo root, calling `on_line(process, line)` on each stderr line;
+    returns its exit code and lines. A run that never reaches what the test waits for is killed
+    after `timeout` s (the test fails) rather than training on."""
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(timeout, process.kill)
+    watchdog.start()
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        on_line(process, line)
+    watchdog.cancel()
+    return process.wait(timeout=60), lines
+
+
 def read_results(workdir) -> dict:
     with open(os.path.join(workdir, "results.json")) as f:
         return json.load(f)

@@ -7,11 +7,10 @@ import re
 import shutil
 import signal
 import subprocess
-import threading
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import REPO, act_on_lines
 
 DOCKERFILE = os.path.join(REPO, "Dockerfile")
 
@@ -60,7 +59,12 @@ def test_the_dependency_layer_is_built_from_pyproject_alone():
 def test_the_entrypoint_forwards_sigterm_so_the_trainer_saves_and_exits_42(tmp_path):
     entrypoint = json.loads(dict(_instructions())["ENTRYPOINT"])
     assert entrypoint[0] == "dumb-init"
-    process = subprocess.Popen(
+
+    def stop_after_a_checkpoint(process, line):
+        if "ckpt-500" in line:
+            process.send_signal(signal.SIGTERM)  # To dumb-init, as the runtime sends it to PID 1.
+
+    code, lines = act_on_lines(
         [
             *entrypoint,
             f"--workdir={tmp_path / 'run'}",
@@ -68,19 +72,7 @@ def test_the_entrypoint_forwards_sigterm_so_the_trainer_saves_and_exits_42(tmp_p
             "--config.checkpoint.every_steps=500",
             "--config.eval.every_steps=0",
         ],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stop_after_a_checkpoint,
     )
-    # A run that never reaches its marker must fail the test, not train a million steps.
-    watchdog = threading.Timer(120, process.kill)
-    watchdog.start()
-    lines = []
-    for line in process.stderr:
-        lines.append(line)
-        if "ckpt-500" in line:
-            process.send_signal(signal.SIGTERM)  # To dumb-init, as the runtime sends it to PID 1.
-    watchdog.cancel()
-    assert process.wait(timeout=60) == 42, "".join(lines[-20:])
+    assert code == 42, "".join(lines[-20:])
     assert any("Preempted (SIGTERM): saved a checkpoint" in line for line in lines)

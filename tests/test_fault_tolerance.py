@@ -2,16 +2,14 @@
 
 import os
 import signal
-import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
 import tensorflow as tf
 
 from tests.gce_stand_in import MetadataServer
-from tests.helpers import REPO, Cluster, assert_ok, read_results, train
+from tests.helpers import Cluster, act_on_lines, assert_ok, read_results, train
 
 LONG_RUN = (
     "--config.train.steps=2000",
@@ -63,24 +61,17 @@ def test_a_gce_maintenance_notice_saves_and_exits_42_and_a_live_migration_does_n
     metadata = MetadataServer({"instance/maintenance-event": "MIGRATE_ON_HOST_MAINTENANCE"})
     # One process runs about 10,000 steps a second: long enough for the 1 s polls.
     steps = ("--config.train.steps=1000000", *LONG_RUN[1:])
-    process = subprocess.Popen(
-        [sys.executable, "-m", "trainer.main", f"--workdir={workdir}", *steps],
-        cwd=REPO,
-        env=dict(os.environ, **metadata.environment),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    # A run that never reaches its marker must fail the test, not train a million steps.
-    watchdog = threading.Timer(120, process.kill)
-    watchdog.start()
-    lines = []
-    for line in process.stderr:
-        lines.append(line)
+
+    def announce_maintenance_after_a_checkpoint(process, line):
         if "ckpt-400" in line:  # Trained on through the live migration notice.
             metadata.values["instance/maintenance-event"] = "TERMINATE_ON_HOST_MAINTENANCE"
-    watchdog.cancel()
-    assert process.wait(timeout=60) == 42, "".join(lines[-20:])
+
+    code, lines = act_on_lines(
+        [sys.executable, "-m", "trainer.main", f"--workdir={workdir}", *steps],
+        announce_maintenance_after_a_checkpoint,
+        env=dict(os.environ, **metadata.environment),
+    )
+    assert code == 42, "".join(lines[-20:])
     metadata.close()
     saved = _latest_checkpoint_step(workdir)
     assert 400 < saved < 1000000

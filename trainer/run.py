@@ -53,8 +53,8 @@ def run_experiment(
     workdir = Workdir(workdir, is_chief=cluster.is_chief)
     experiment = None
     own_watcher = watcher is None
+    # Made after the strategy, so SIGTERM is ours (trainer.main takes it back for its own).
     watcher = watcher or TerminationWatcher().start()  # Exits at once until training starts.
-    watcher.take_back_sigterm()  # The strategy exists now (see take_back_sigterm).
     try:
         workdir.ensure_writable(storage_wait_s=config.checkpoint.storage_wait_s)
         experiment = build_experiment(config, strategy=choice.strategy, workdir=workdir)
