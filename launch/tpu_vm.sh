@@ -125,7 +125,7 @@ fi
 if [[ "$command" == run ]]; then
   [[ -n "$workdir" ]] || usage "run needs --workdir=gs://BUCKET/PATH (every host writes there)"
   [[ "$workdir" =~ ^gs://[a-z0-9][-a-z0-9_.]{1,220}[a-z0-9](/.*)?$ ]] ||
-    usage "--workdir=$workdir must be gs://BUCKET/PATH: every host writes there, and a recreated TPU starts empty"
+    usage "--workdir=$workdir must be gs://BUCKET/PATH, the bucket name in lowercase letters, digits, -, _ or .: every host writes there, and a recreated TPU starts empty"
   for flag in ${trainer_flags[@]+"${trainer_flags[@]}"}; do
     case "$flag" in
       --strategy=* | --tpu=* | --workdir=*) usage "'$flag' is set by this script; remove it after --" ;;
