@@ -39,6 +39,7 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.train.accumulation_steps = 1  # Micro-batches per optimizer step (gradient accumulation).
     config.train.optimizer = "adam"  # Any Keras optimizer name.
     config.train.optimizer_args = ml_collections.ConfigDict()  # Its other arguments: momentum, ...
+    config.train.fused_optimizer = True  # Adam/AdamW: large variables by TF's fused kernel.
     config.train.learning_rate = 1e-3  # The peak learning rate; config.schedule shapes it.
     config.train.weight_decay = 0.0  # Decoupled weight decay (0: off, for adamw too).
     config.train.weight_decay_exclude = ()  # Regexes of variable paths without it ('bias', ...).

@@ -9,7 +9,14 @@ import pytest
 
 from tests.helpers import assert_ok, run_module
 
-CONTENDERS = {"harness", "harness_xla", "keras3_fit", "keras3_fit_spe", "tf_keras_fit_spe"}
+CONTENDERS = {
+    "harness",
+    "harness_keras_adam",
+    "harness_xla",
+    "keras3_fit",
+    "keras3_fit_spe",
+    "tf_keras_fit_spe",
+}
 FIELDS = {
     "contender",
     "precision",

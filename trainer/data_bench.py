@@ -6,6 +6,10 @@ The pipeline is the one training uses (same source, batch, cache, shuffle and pr
 input pipeline. With `--train_steps=N` (default 300) the harness also trains the config's model
 for N steps on one device, from that pipeline, and prints the ratio of the input pipeline's
 examples/s to training's: below about 3 the input pipeline is close to being the limit.
+
+A tensorflow-datasets config can be timed before its download with `--mock_examples=N`: each
+split is N random examples of the dataset's own features (`tfds.testing.mock_data`), decoded,
+cached and batched by the real pipeline; only the pixels and words are noise.
 """
 
 import os
@@ -85,10 +89,10 @@ def main(argv):
     cli.quiet_logs()
     config, _ = cli.load_config()
     try:
-        rates = measure(config, flags.FLAGS.batches)
-        training = (
-            measure_training(config, flags.FLAGS.train_steps) if flags.FLAGS.train_steps else None
-        )
+        with _mock_tfds(config, flags.FLAGS.mock_examples):
+            rates = measure(config, flags.FLAGS.batches)
+            steps = flags.FLAGS.train_steps
+            training = measure_training(config, steps) if steps else None
     except HarnessError as e:
         cli.fail(str(e), exit_code=e.exit_code)
     for split, rate in rates.items():
@@ -98,8 +102,31 @@ def main(argv):
         print(f"input/training: {rates['train'] / training:.1f}x", flush=True)
 
 
+def _mock_tfds(config, examples: int):
+    """`tfds.testing.mock_data` with `examples` per split, or nothing for 0."""
+    import contextlib
+
+    if not examples:
+        return contextlib.nullcontext()
+    if config.data.source != "tfds":
+        raise HarnessError(
+            f"--mock_examples is for tensorflow-datasets configs (config.data.source='tfds'); "
+            f"this one reads {config.data.source!r}: drop the flag."
+        )
+    import tensorflow_datasets as tfds
+
+    return tfds.testing.mock_data(num_examples=examples)
+
+
 if __name__ == "__main__":
     flags.DEFINE_integer("batches", 1000, "Batches timed per split (after a warm-up).")
     flags.DEFINE_integer("train_steps", 300, "Training steps timed (0: input only).", lower_bound=0)
+    flags.DEFINE_integer(
+        "mock_examples",
+        0,
+        "For a tensorflow-datasets config: time it on this many random examples per split of "
+        "the dataset's own features (tfds.testing.mock_data), without its download (0: off).",
+        lower_bound=0,
+    )
     cli.define_config_flag()
     app.run(main, flags_parser=cli.parse_flags)

@@ -26,6 +26,8 @@ from trainer.workdir import EXPORT, Workdir
 # outputs' size: float32 round-off between the eager model and the traced SavedModel, no more.
 TOLERANCE = 1e-5
 CLASS_NAMES_FILE = "class_names.json"
+# trainer.fused_adam's optimizers (registered names) and the Keras classes they run.
+_KERAS_OPTIMIZERS = {"trainer>FusedAdam": "Adam", "trainer>FusedAdamW": "AdamW"}
 
 
 def export_model(
@@ -177,9 +179,10 @@ def _check_classes(served: dict, expected: np.ndarray, path: str) -> None:
 @contextlib.contextmanager
 def _portable_compile_config(model: keras.Model):
     """Saves the .keras file's compile config with Keras's own objects only, so that
-    `keras.models.load_model` compiles it without importing the harness: the learning-rate
-    schedule becomes its last value, and the harness's sparse loss with label smoothing
-    Keras's sparse cross-entropy (its smoothing is a training choice; re-compile to train on)."""
+    `keras.models.load_model` compiles it without importing the harness: trainer.fused_adam's
+    optimizers become Keras's Adam and AdamW, the learning-rate schedule its last value, and the
+    harness's sparse loss with label smoothing Keras's sparse cross-entropy (its smoothing is a
+    training choice; re-compile to train on)."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:  # Not compiled: nothing to convert.
         yield
@@ -191,6 +194,14 @@ def _portable_compile_config(model: keras.Model):
             registered = value.get("registered_name") or ""
             if registered.startswith("trainer>"):
                 config = value.get("config", {})
+                keras_class = _KERAS_OPTIMIZERS.get(registered)
+                if keras_class:  # trainer.fused_adam's: Keras's own optimizer, run differently.
+                    return {
+                        "module": "keras.optimizers",
+                        "class_name": keras_class,
+                        "config": keras_only(config),
+                        "registered_name": None,
+                    }
                 if "label_smoothing" in config:  # trainer.losses' sparse smoothing.
                     return keras.losses.serialize(
                         keras.losses.SparseCategoricalCrossentropy(

@@ -88,7 +88,11 @@ class HostLoop:
         @tf.function
         def train_loop(iterator, runs, singles):
             """`runs` runs of `jit_steps` optimizer steps (of 1 without XLA), then `singles`
-            runs of 1; each optimizer step takes `micro` batches."""
+            runs of 1; each optimizer step takes `micro` batches. Returns the metrics, read
+            in the same call, as Keras's train_step reads them (read eagerly after the call,
+            they took 0.13 ms per host loop on a CPU, 2% of 50 steps of Wide & Deep). The
+            reset stays eager, as in Keras's fit: a metric's reset_state may do more than
+            assign its variables."""
             if fetch_ahead:  # No XLA: runs of one step, runs >= 1, singles == 0.
                 batches = fetch(iterator, micro)
                 for _ in tf.range(runs - 1):
@@ -96,11 +100,12 @@ class HostLoop:
                     run(batches)
                     batches = following
                 run(batches)
-                return
-            for _ in tf.range(runs):
-                run(fetch(iterator, self._steps_per_run * micro))
-            for _ in tf.range(singles):
-                run(fetch(iterator, micro))
+            else:
+                for _ in tf.range(runs):
+                    run(fetch(iterator, self._steps_per_run * micro))
+                for _ in tf.range(singles):
+                    run(fetch(iterator, micro))
+            return model.get_metrics_result()
 
         @tf.function
         def eval_loop(dataset):
@@ -121,16 +126,17 @@ class HostLoop:
     def train(self, iterator, steps: int) -> dict[str, float]:
         """Runs `steps` train steps; returns the mean loss and metrics over them."""
         self._model.reset_metrics()
-        if steps > 0:
-            runs, singles = divmod(steps, self._steps_per_run)
-            self._train_loop(iterator, *(tf.constant(n, dtype=tf.int32) for n in (runs, singles)))
-        return scalar_results(self._model)
+        if steps <= 0:
+            return scalar_results(self._model.get_metrics_result())
+        runs, singles = divmod(steps, self._steps_per_run)
+        counts = (tf.constant(n, dtype=tf.int32) for n in (runs, singles))
+        return scalar_results(self._train_loop(iterator, *counts))
 
     def evaluate(self, dataset) -> dict[str, float]:
         """One pass over a distributed evaluation dataset; returns loss and metrics."""
         self._model.reset_metrics()
         self._eval_loop(dataset)
-        results = scalar_results(self._model)
+        results = scalar_results(self._model.get_metrics_result())
         self._model.reset_metrics()
         return results
 
@@ -147,10 +153,11 @@ def fetches_ahead(strategy: tf.distribute.Strategy, jit_compile: bool) -> bool:
     return device_type(strategy) != "CPU" and not jit_compile
 
 
-def scalar_results(model: keras.Model) -> dict[str, float]:
-    """The model's metrics as Python floats, in Keras's names (`loss`, `accuracy`, ...)."""
+def scalar_results(metrics: dict) -> dict[str, float]:
+    """`model.get_metrics_result()`'s scalars as Python floats, in Keras's names (`loss`,
+    `accuracy`, ...)."""
     results = {}
-    for name, value in model.get_metrics_result().items():
+    for name, value in metrics.items():
         value = tf.convert_to_tensor(value)
         if value.shape.rank == 0:
             results[name] = float(value.numpy())

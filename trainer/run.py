@@ -107,7 +107,7 @@ def _train_evaluate_export(
         config,
         experiment=experiment,
         workdir=workdir,
-        metrics=scalar_results(experiment.model),
+        metrics=scalar_results(experiment.model.get_metrics_result()),
         export=export,
     )
     window = parse_window(config.train.profile_steps, total_steps=config.train.steps)

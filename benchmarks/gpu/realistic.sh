@@ -6,6 +6,7 @@
 #   bash benchmarks/gpu/realistic.sh bert_encoder  # the same
 #   bash benchmarks/gpu/realistic.sh auto          # precision=auto, and auto against the rest
 #   bash benchmarks/gpu/realistic.sh fit_jit       # fit with jit_compile the other way round
+#   bash benchmarks/gpu/realistic.sh fused         # without XLA: fused Adam against Keras's
 # Each precision is its own bench process under `timeout`, so one that runs long loses only
 # itself. JSON and logs go to $OUT (realistic_MODEL_PRECISION.json, .log), the JSON also to
 # $KEEP, which outlives a call while the machine stays warm ($OUT starts empty in every call).
@@ -72,6 +73,10 @@ for stage in "${stages[@]}"; do
       for model in resnet50 bert_encoder; do
         bench "${model}_fit_jit" "$model" mixed_bfloat16 keras3_fit_spe_no_xla,tf_keras_fit_spe_xla
       done ;;
-    *) echo "unknown stage $stage: resnet50, bert_encoder, auto or fit_jit"; exit 2 ;;
+    fused) # The plain loop with the harness's fused Adam against Keras's Adam.
+      for model in resnet50 bert_encoder; do
+        bench "${model}_fused" "$model" float32 harness,harness_keras_adam,keras3_fit_spe_no_xla
+      done ;;
+    *) echo "unknown stage $stage: resnet50, bert_encoder, auto, fit_jit or fused"; exit 2 ;;
   esac
 done
