@@ -26,7 +26,8 @@ from absl import app, flags
 from launch.k8s.options import PULL_POLICIES, SHAPES, ManifestError, Options
 from launch.k8s.shapes import render
 from strategies.cluster import KUBERNETES_PORT
-from trainer import cli
+from trainer.cli.config_flag import parse_flags
+from trainer.cli.console import fail
 
 __all__ = ["ManifestError", "Options", "manifests", "render", "sweep_manifests"]
 
@@ -171,7 +172,7 @@ def main(argv):
     try:
         text = to_yaml(render(options_from_flags(argv)))
     except ManifestError as e:
-        cli.fail(str(e))
+        fail(str(e))
     if flags.FLAGS.out == "-":
         sys.stdout.write(text)
         return
@@ -179,9 +180,14 @@ def main(argv):
         with open(flags.FLAGS.out, "w") as f:
             f.write(text)
     except OSError as e:
-        cli.fail(f"--out={flags.FLAGS.out}: cannot write the manifests there ({e.strerror}).")
+        fail(f"--out={flags.FLAGS.out}: cannot write the manifests there ({e.strerror}).")
+
+
+def run() -> None:
+    """python -m launch.kubernetes (console script trainer-kubernetes)."""
+    define_flags()
+    app.run(main, flags_parser=parse_flags)
 
 
 if __name__ == "__main__":
-    define_flags()
-    app.run(main, flags_parser=cli.parse_flags)
+    run()

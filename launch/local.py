@@ -8,12 +8,12 @@ gets its own TF_CONFIG; its lines are prefixed with `[worker i] `, the launcher'
 
 Stopping. Each worker runs in its own session, so a terminal's Ctrl-C reaches only the launcher.
 On SIGINT, SIGTERM or SIGHUP the launcher sends SIGTERM to every worker: they finish the host loop
-in flight, all save a checkpoint at the same step and exit 42 (trainer/preemption.py); whatever
-still runs `--grace_s` later is SIGKILLed. A second signal SIGKILLs them at once. If the launcher
-itself dies, even by SIGKILL, the kernel sends each worker SIGTERM (Linux parent-death signal):
-no worker outlives it. Rerunning the same command resumes from the workdir's last checkpoint.
-A signal ignored when the launcher starts (SIGHUP under nohup, SIGINT in a script's background
-job) stays ignored.
+in flight, all save a checkpoint at the same step and exit 42 (trainer/cloud/preemption.py);
+whatever still runs `--grace_s` later is SIGKILLed. A second signal SIGKILLs them at once. If the
+launcher itself dies, even by SIGKILL, the kernel sends each worker SIGTERM (Linux parent-death
+signal): no worker outlives it. Rerunning the same command resumes from the workdir's last
+checkpoint. A signal ignored when the launcher starts (SIGHUP under nohup, SIGINT in a script's
+background job) stays ignored.
 
 Failures. When a worker fails, the others get SIGTERM (SIGKILL after `--grace_s`). With
 `--max_restarts=N` the launcher then starts all workers again on fresh ports, up to N times,
@@ -53,7 +53,8 @@ from absl import app, flags
 
 from launch.processes import describe, exit_status
 from launch.workers import Output, Workers, free_ports, tf_config
-from trainer import cli
+from trainer.cli.config_flag import parse_flags
+from trainer.cli.console import fail
 from trainer.errors import PREEMPTED_EXIT_CODE, RETRYABLE_EXIT_CODES, RETRYABLE_EXIT_VARIABLE
 
 __all__ = ["free_ports", "launch", "tf_config"]  # Tests import all three from here.
@@ -263,7 +264,7 @@ def main(argv):
     FLAGS = flags.FLAGS
     errors = _flag_errors(FLAGS)
     if errors:
-        cli.fail(" ".join(errors))
+        fail(" ".join(errors))
     sys.exit(
         launch(
             FLAGS.workers,
@@ -274,6 +275,11 @@ def main(argv):
     )
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """python -m launch.local (console script trainer-launch)."""
     define_flags()
-    app.run(main, flags_parser=cli.parse_flags)
+    app.run(main, flags_parser=parse_flags)
+
+
+if __name__ == "__main__":
+    run()

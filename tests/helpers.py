@@ -62,7 +62,7 @@ def read_results(workdir) -> dict:
 
 def read_scalars(event_dir) -> dict[str, list[tuple[int, float]]]:
     """Every scalar in a TensorBoard event directory, as {tag: [(step, value), ...]}."""
-    from trainer.report import read_event_dir
+    from trainer.workdir.curves import read_event_dir
 
     return read_event_dir(str(event_dir))
 
@@ -70,7 +70,7 @@ def read_scalars(event_dir) -> dict[str, list[tuple[int, float]]]:
 def run_state(step: int, *, loss: float = 1.0, validation=None, steps_in_loop: int = 10):
     """The RunState an action sees after the host loop that ended at `step`, with the given
     training loss and, if given, this step's validation results."""
-    from trainer.actions import RunState
+    from trainer.loop.controller import RunState
 
     state = RunState(
         step=step,

@@ -98,7 +98,7 @@ NOT_CALLABLE = 42
 
 def not_compilable(*, input_shape, num_classes):
     """An MLP with a NumPy op in its forward pass: XLA has no kernel for it."""
-    from trainer.keras_api import keras
+    from trainer.modeling.keras_api import keras
 
     class NumpyIdentity(keras.layers.Layer):
         def call(self, x):

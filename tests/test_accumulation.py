@@ -11,12 +11,12 @@ import tensorflow as tf
 
 from configs import base
 from tests.helpers import assert_one_line_error, run_module, train
-from trainer.accumulation import ACCUMULATE, APPLY, GradientAccumulator
 from trainer.errors import HarnessError
-from trainer.experiment import check_config
-from trainer.keras_api import create_all_variables, keras
-from trainer.loop import HostLoop
-from trainer.workdir import Workdir
+from trainer.loop.accumulation import ACCUMULATE, APPLY, GradientAccumulator
+from trainer.loop.host_loop import HostLoop
+from trainer.modeling.keras_api import create_all_variables, keras
+from trainer.run.experiment import check_config
+from trainer.workdir.directory import Workdir
 
 ATOL, RTOL = 2e-6, 1e-5
 
@@ -118,7 +118,7 @@ def _config(model: str, accumulation_steps: int):
 
 def trained(strategy, model: str, accumulation_steps: int, workdir: str) -> dict:
     """The weights after 4 optimizer steps of a whole experiment (its pipeline included)."""
-    from trainer.experiment import build_experiment
+    from trainer.run.experiment import build_experiment
 
     config = _config(model, accumulation_steps)
     experiment = build_experiment(

@@ -116,7 +116,7 @@ def test_an_unknown_model_is_named(tmp_path):
     ],
 )
 def test_an_unknown_precision_or_contender_is_named_before_any_work(arguments, message):
-    from trainer.bench import run_benchmark
+    from trainer.bench.harness_vs_fit import run_benchmark
 
     with pytest.raises(ValueError, match=message):
         run_benchmark(["mlp"], steps=1, repeats=1, examples=8, steps_per_loop=1, **arguments)
@@ -128,7 +128,7 @@ def _keras(name):
 
 @pytest.mark.parametrize("module", ["keras", "tf_keras"])
 def test_flops_of_small_models_match_their_analytic_counts(module):
-    from trainer.bench_flops import forward_flops
+    from trainer.bench.flops import forward_flops
 
     k = _keras(module)
     dense = k.Sequential([k.Input((20,)), k.layers.Dense(30, activation="relu"), k.layers.Dense(5)])
@@ -147,9 +147,9 @@ def test_flops_of_small_models_match_their_analytic_counts(module):
 
 
 def test_the_realistic_models_build_reduced_in_both_kerases_with_the_same_count():
-    from trainer import bench_models
-    from trainer.bench import _global_policy
-    from trainer.bench_flops import forward_flops
+    from trainer.bench import models as bench_models
+    from trainer.bench.flops import forward_flops
+    from trainer.bench.harness_vs_fit import _global_policy
 
     modules = [_keras("keras"), _keras("tf_keras")]
     counts = {}
@@ -187,7 +187,7 @@ def test_the_realistic_models_build_reduced_in_both_kerases_with_the_same_count(
     ],
 )
 def test_gpus_are_matched_to_their_datasheet_peaks(name, entry):
-    from trainer.bench_flops import gpu_peak_entry, gpu_peak_flops_per_sec
+    from trainer.bench.flops import gpu_peak_entry, gpu_peak_flops_per_sec
 
     assert gpu_peak_entry(name) == entry
     device = {"kind": "GPU", "name": name, "peak_entry": entry}
@@ -202,8 +202,8 @@ def test_gpus_are_matched_to_their_datasheet_peaks(name, entry):
 
 
 def test_resnet50_counts_the_multiply_adds_its_paper_gives():
-    from trainer import bench_models
-    from trainer.bench_flops import forward_flops
+    from trainer.bench import models as bench_models
+    from trainer.bench.flops import forward_flops
 
     workload = bench_models.shape("resnet50")
     model = workload.builder(importlib.import_module("keras"))

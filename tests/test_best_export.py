@@ -11,7 +11,7 @@ from configs import digits_mlp
 from tests.helpers import assert_ok, read_results, read_scalars, run_state, train
 from trainer.actions.best_export import ExportBest, read_best
 from trainer.actions.monitor import Monitor
-from trainer.workdir import Workdir
+from trainer.workdir.directory import Workdir
 
 
 class Unchanged:
@@ -60,7 +60,7 @@ def test_only_a_better_metric_replaces_the_best_even_after_a_resume(tmp_path):
 
 @pytest.mark.slow
 def test_the_best_export_and_the_final_export_serve_the_averaged_weights(tmp_path):
-    from trainer.experiment import build_experiment
+    from trainer.run.experiment import build_experiment
 
     args = (
         "--config=configs/digits_mlp.py",

@@ -6,10 +6,10 @@ import pytest
 import tensorflow as tf
 
 from configs import base
-from trainer.build import build_compiled_model, check_inputs
 from trainer.data.sources import InMemorySource, LabelForEachOutput
 from trainer.errors import HarnessError
-from trainer.keras_api import keras
+from trainer.modeling.keras_api import keras
+from trainer.run.model import build_compiled_model, check_inputs
 
 
 def _two_input_source(label_outputs=()):

@@ -8,13 +8,13 @@ import pytest
 import tensorflow as tf
 
 from configs import base
-from trainer.checkpoints import Checkpointer
 from trainer.errors import HarnessError
-from trainer.keras_api import create_all_variables, keras, moving_averages
-from trainer.optimizers import build_optimizer
-from trainer.schedules import build_schedule
-from trainer.training_state import TrainingState
-from trainer.workdir import CHECKPOINTS, Workdir
+from trainer.modeling.keras_api import create_all_variables, keras, moving_averages
+from trainer.modeling.optimizers import build_optimizer
+from trainer.modeling.schedules import build_schedule
+from trainer.workdir.checkpoints import Checkpointer
+from trainer.workdir.directory import CHECKPOINTS, Workdir
+from trainer.workdir.training_state import TrainingState
 
 BATCH = (np.ones((2, 4), np.float32), np.zeros((2,), np.int32))
 

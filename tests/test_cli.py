@@ -8,9 +8,9 @@ import pytest
 from absl import flags
 from ml_collections import config_flags
 
-from trainer.cli import _config_error, fail
+from trainer.cli.config_flag import _config_error, fail
+from trainer.cli.formatting import format_metrics, format_value
 from trainer.errors import PREEMPTED_EXIT_CODE, HarnessError, PeerLost, first_line
-from trainer.formatting import format_metrics, format_value
 
 # ml_collections loads config files with importlib's deprecated load_module().
 pytestmark = pytest.mark.filterwarnings("ignore:the load_module:DeprecationWarning")

@@ -3,8 +3,7 @@ order with the state, and a stop request ends the run after that host loop."""
 
 import pytest
 
-from trainer.actions import RunState, Scheduled
-from trainer.controller import Controller
+from trainer.loop.controller import Controller, RunState, Scheduled
 
 
 class StandInLoop:

@@ -6,7 +6,7 @@ import pytest
 from tests.helpers import Cluster, assert_ok, read_results, run_state, train
 from trainer.actions.early_stopping import EarlyStopping
 from trainer.actions.monitor import Monitor
-from trainer.training_state import TrainingState
+from trainer.workdir.training_state import TrainingState
 
 
 def _run(action, values, start=100):

@@ -9,10 +9,10 @@ import tensorflow as tf
 
 from configs import digits_mlp
 from tests.helpers import run_module
-from trainer.ema import AveragedWeights
-from trainer.experiment import build_experiment
-from trainer.keras_api import create_all_variables, keras, moving_averages
-from trainer.workdir import Workdir
+from trainer.modeling.ema import AveragedWeights
+from trainer.modeling.keras_api import create_all_variables, keras, moving_averages
+from trainer.run.experiment import build_experiment
+from trainer.workdir.directory import Workdir
 
 X = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32)
 Y = (X[:, 0] > 0).astype(np.int32)
@@ -134,9 +134,9 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 from configs import digits_mlp
-from trainer.experiment import build_experiment
-from trainer.keras_api import moving_averages
-from trainer.workdir import Workdir
+from trainer.run.experiment import build_experiment
+from trainer.modeling.keras_api import moving_averages
+from trainer.workdir.directory import Workdir
 
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 config = digits_mlp.get_config()

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 def _assert_exports_reload(workdir: str) -> dict:
     """The .keras file (after importing the project's module) and the SavedModel agree."""
     import examples.my_project.models  # noqa: F401  Registers the project's subclass.
-    from trainer.export import TOLERANCE, load_keras_model
+    from trainer.workdir.export import TOLERANCE, load_keras_model
 
     results = read_results(workdir)
     differences = results["export"]["max_abs_diff"]

@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 
 from trainer.errors import HarnessError
-from trainer.export import TOLERANCE, check_export, export_model, load_keras_model
-from trainer.keras_api import keras
-from trainer.workdir import EXPORT, Workdir
+from trainer.modeling.keras_api import keras
+from trainer.workdir.directory import EXPORT, Workdir
+from trainer.workdir.export import TOLERANCE, check_export, export_model, load_keras_model
 
 # Keras's own model.save converts its variables with np.array(x), which NumPy 2 warns about.
 pytestmark = pytest.mark.filterwarnings(
@@ -125,8 +125,8 @@ def test_the_keras_file_compiles_in_plain_keras_with_a_schedule_and_smoothing(tm
     import subprocess
     import sys
 
-    from trainer.losses import SparseCategoricalCrossentropyWithSmoothing
-    from trainer.schedules import Constant, WarmupThenDecay
+    from trainer.modeling.losses import SparseCategoricalCrossentropyWithSmoothing
+    from trainer.modeling.schedules import Constant, WarmupThenDecay
 
     model = _model()
     schedule = WarmupThenDecay(peak=0.01, decay=Constant(0.01), warmup_steps=10, scale=0.5)

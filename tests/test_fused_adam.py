@@ -1,6 +1,6 @@
-"""trainer.fused_adam: the same training as Keras's Adam and AdamW, with the fused kernel where
-it should run, under one device, two mirrored replicas, loss scaling and XLA; checkpoints
-interchangeable with Keras's Adam; `.keras` exports that name Keras's own optimizer."""
+"""trainer.modeling.fused_adam: the same training as Keras's Adam and AdamW, with the fused
+kernel where it should run, under one device, two mirrored replicas, loss scaling and XLA;
+checkpoints interchangeable with Keras's Adam; `.keras` exports that name Keras's own optimizer."""
 
 import json
 import subprocess
@@ -12,10 +12,10 @@ import pytest
 import tensorflow as tf
 
 from configs import base
-from trainer import export
-from trainer.fused_adam import FUSED_MIN_ELEMENTS, FusedAdam, FusedAdamW
-from trainer.keras_api import keras
-from trainer.optimizers import build_optimizer
+from trainer.modeling.fused_adam import FUSED_MIN_ELEMENTS, FusedAdam, FusedAdamW
+from trainer.modeling.keras_api import keras
+from trainer.modeling.optimizers import build_optimizer
+from trainer.workdir import export
 
 WIDTH = 256  # A WIDTH x WIDTH kernel has FUSED_MIN_ELEMENTS elements: it takes the kernel.
 # One step of Adam at learning rate 1e-2 moves each weight by about 0.01; the fused kernel rounds
@@ -176,8 +176,8 @@ import numpy as np, tensorflow as tf
 tf.config.set_logical_device_configuration(
     tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 from tests.test_fused_adam import ATOL, _data, _model, op_types
-from trainer.fused_adam import FusedAdam
-from trainer.keras_api import create_all_variables, keras
+from trainer.modeling.fused_adam import FusedAdam
+from trainer.modeling.keras_api import create_all_variables, keras
 
 def train(optimizer):
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])

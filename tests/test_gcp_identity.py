@@ -8,7 +8,7 @@ from google.oauth2 import credentials as user_credentials
 
 from launch.workers import free_ports
 from tests.gce_stand_in import MetadataServer
-from trainer.gcp_identity import identity_of
+from trainer.cloud.gcp_identity import identity_of
 
 EMAIL_PATH = "instance/service-accounts/default/email"
 

@@ -285,8 +285,8 @@ def test_the_command_line_on_2_workers_each_reading_its_own_files(digits_dir, tm
 
 
 def test_prepare_turns_an_image_folder_into_shards_that_read_back_identically(digits_dir, tmp_path):
+    from trainer.data.prepare import prepare
     from trainer.data.tfrecord_source import TfRecordSource
-    from trainer.prepare import prepare
 
     source = _source(digits_dir)
     out = str(tmp_path / "shards")

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from tests.helpers import assert_ok, assert_one_line_error, read_results, train
-from trainer import jit
 from trainer.errors import HarnessError
+from trainer.loop import xla as jit
 
 
 @pytest.mark.parametrize(

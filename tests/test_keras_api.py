@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from trainer.keras_api import (
+from trainer.modeling.keras_api import (
     create_all_variables,
     exclude_from_weight_decay,
     keras,

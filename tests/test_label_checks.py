@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import assert_one_line_error, raises_one_line, train
-from trainer.label_checks import check_labels
+from trainer.modeling.label_checks import check_labels
 
 TEN = np.full((4, 10), 0.1, dtype=np.float32)  # A softmax over 10 classes, 4 examples.
 ONE = np.full((4, 1), 0.5, dtype=np.float32)  # One unit: a regression or a sigmoid head.

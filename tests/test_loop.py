@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from tests.helpers import assert_one_line_error, train
-from trainer.keras_api import create_all_variables, keras
-from trainer.loop import HostLoop
+from trainer.loop.host_loop import HostLoop
+from trainer.modeling.keras_api import create_all_variables, keras
 
 MIRRORED_2 = ("--strategy=mirrored", "--num_cpu_devices=2")
 

@@ -8,11 +8,15 @@ import tensorflow as tf
 
 from configs import base
 from tests.helpers import raises_one_line
-from trainer.build import build_compiled_model
 from trainer.data import make_dataset_fn
 from trainer.data.sources import InMemorySource
-from trainer.keras_api import keras
-from trainer.losses import SparseCategoricalCrossentropyWithSmoothing, build_loss, loss_class
+from trainer.modeling.keras_api import keras
+from trainer.modeling.losses import (
+    SparseCategoricalCrossentropyWithSmoothing,
+    build_loss,
+    loss_class,
+)
+from trainer.run.model import build_compiled_model
 
 RNG = np.random.default_rng(0)
 LOGITS = RNG.normal(size=(16, 5)).astype(np.float32) * 3

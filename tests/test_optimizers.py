@@ -9,9 +9,9 @@ import tensorflow as tf
 from configs import base
 from tests.helpers import assert_one_line_error, raises_one_line, train
 from trainer.errors import HarnessError
-from trainer.keras_api import create_all_variables, keras
-from trainer.optimizers import build_optimizer, exclude_weight_decay, optimizer_class
-from trainer.schedules import WarmupThenDecay
+from trainer.modeling.keras_api import create_all_variables, keras
+from trainer.modeling.optimizers import build_optimizer, exclude_weight_decay, optimizer_class
+from trainer.modeling.schedules import WarmupThenDecay
 
 
 def _config(**train):

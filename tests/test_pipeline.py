@@ -237,8 +237,8 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 
 from trainer.data import make_dataset_fn
 from trainer.data.sources import InMemorySource
-from trainer.keras_api import create_all_variables, keras
-from trainer.loop import HostLoop
+from trainer.modeling.keras_api import create_all_variables, keras
+from trainer.loop.host_loop import HostLoop
 
 
 class MeanOutput(keras.Model):  # A user's test_step that averages over the batch.

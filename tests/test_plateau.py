@@ -7,7 +7,7 @@ from tests.helpers import run_state
 from trainer.actions.monitor import Monitor
 from trainer.actions.plateau import ReduceOnPlateau
 from trainer.errors import HarnessError
-from trainer.training_state import TrainingState
+from trainer.workdir.training_state import TrainingState
 
 
 def _plateau(training_state, **kwargs):

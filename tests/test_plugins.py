@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from configs import base
-from trainer import plugins
+from trainer import registry as plugins
 from trainer.data import create_source
 from trainer.errors import HarnessError
 

@@ -60,8 +60,8 @@ def test_xla_host_loop_on_mirrored_gpus_traces_except_with_loss_scaling(monkeypa
     """
     from tensorflow.python.distribute import mirrored_run, mirrored_strategy
 
-    from trainer.keras_api import create_all_variables, keras
-    from trainer.loop import HostLoop
+    from trainer.loop.host_loop import HostLoop
+    from trainer.modeling.keras_api import create_all_variables, keras
 
     monkeypatch.setattr(mirrored_strategy, "_is_gpu_device", lambda device: True)
     monkeypatch.setattr(mirrored_run, "_is_gpu_device", lambda device: True)

@@ -8,8 +8,8 @@ import pytest
 from configs import base
 from trainer.actions.recipes import recipe_actions
 from trainer.errors import HarnessError
-from trainer.training_state import TrainingState
-from trainer.workdir import Workdir
+from trainer.workdir.directory import Workdir
+from trainer.workdir.training_state import TrainingState
 
 METRICS = {"loss": 0.0, "accuracy": 0.0}
 

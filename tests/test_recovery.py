@@ -16,7 +16,7 @@ from tests.helpers import (
 )
 from trainer.actions.recovery import RecoverFromDivergence
 from trainer.errors import HarnessError, TrainingDiverged
-from trainer.training_state import TrainingState
+from trainer.workdir.training_state import TrainingState
 
 
 class StandInCheckpointer:

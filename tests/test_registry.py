@@ -2,7 +2,7 @@ import pytest
 
 from configs import base
 from trainer.errors import HarnessError
-from trainer.keras_api import keras
+from trainer.modeling.keras_api import keras
 from trainer.models import MODELS, build_model
 
 

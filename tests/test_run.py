@@ -1,8 +1,8 @@
-"""Pieces of trainer/run.py that need no training run."""
+"""Pieces of trainer/run/training.py that need no training run."""
 
 from tests.helpers import raises_one_line
-from trainer.run import _check_class_names
-from trainer.workdir import Workdir
+from trainer.run.training import _check_class_names
+from trainer.workdir.directory import Workdir
 
 
 def test_a_resumed_run_must_have_the_classes_its_checkpoints_learned(tmp_path):

@@ -11,8 +11,8 @@ import tensorflow as tf
 from configs import base
 from tests.helpers import assert_ok, assert_one_line_error, read_scalars, train
 from trainer.errors import HarnessError
-from trainer.keras_api import keras
-from trainer.schedules import WarmupThenDecay, build_schedule, check_schedule
+from trainer.modeling.keras_api import keras
+from trainer.modeling.schedules import WarmupThenDecay, build_schedule, check_schedule
 
 PEAK, TOTAL = 0.2, 100
 STEPS = (0, 1, 5, 9, 10, 11, 30, 49, 50, 51, 77, 80, 81, 99, 100, 140)

@@ -1,4 +1,4 @@
-"""trainer/startup.py in child processes: benign native start-up lines hidden, all else kept."""
+"""trainer/cli/startup.py in child processes: benign native start-up lines hidden, all else kept."""
 
 import os
 import re
@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from tests.helpers import REPO
-from trainer import startup
+from trainer.cli import startup
 
 # Real lines from TensorFlow 2.21 starting on a machine without a GPU, and their older forms.
 BENIGN = [
@@ -64,7 +64,7 @@ def hold_write_release(verbose: bool) -> subprocess.CompletedProcess:
     return run_child(
         f"""
         import os, sys
-        from trainer import startup
+        from trainer.cli import startup
         held = startup.quiet_native_startup(verbose={verbose})
         os.write(2, ("\\n".join({BENIGN[:3]!r}) + "\\n").encode())
         os.write(2, ({REAL[0]!r} + "\\n").encode())
@@ -109,7 +109,7 @@ def test_an_uncaught_exception_before_the_release_still_shows_its_traceback():
     child = run_child(
         f"""
         import os
-        from trainer import startup
+        from trainer.cli import startup
         held = startup.quiet_native_startup(verbose=False)
         os.write(2, ({BENIGN[0]!r} + "\\n").encode())
         raise RuntimeError("boom")
@@ -125,7 +125,7 @@ def test_sys_exit_with_an_error_line_before_the_release_still_shows_it():
     child = run_child(
         f"""
         import os, sys
-        from trainer import startup
+        from trainer.cli import startup
         held = startup.quiet_native_startup(verbose=False)
         os.write(2, ({BENIGN[1]!r} + "\\n").encode())
         print("error: x", file=sys.stderr)
@@ -140,7 +140,7 @@ def test_a_fatal_native_error_survives_the_abort_it_is_followed_by():
     child = run_child(
         f"""
         import os
-        from trainer import startup
+        from trainer.cli import startup
         held = startup.quiet_native_startup(verbose=False)
         fatal = "F0000 00:00:1.5 1 check.cc:1] Check failed: x\\n"
         os.write(2, ({BENIGN[0]!r} + "\\n" + fatal).encode())
@@ -156,7 +156,7 @@ def test_a_burst_larger_than_the_pipe_written_with_the_gil_held_does_not_deadloc
     child = run_child(
         """
         import ctypes
-        from trainer import startup
+        from trainer.cli import startup
         held = startup.quiet_native_startup(verbose=False)
         burst = b"".join(b"line %06d\\n" % i for i in range(100_000))  # 1.2 MB
         ctypes.PyDLL(None).write(2, burst, len(burst))
@@ -178,7 +178,7 @@ def test_lines_pass_at_once_and_a_partial_line_is_not_held_back():
             textwrap.dedent(
                 """
                 import os, sys
-                from trainer import startup
+                from trainer.cli import startup
                 held = startup.quiet_native_startup(verbose=False)
                 os.write(2, b"error: at once\\n")
                 sys.stdin.readline()
@@ -218,7 +218,7 @@ def _read_within(stream, seconds: float) -> bytes:
 def test_tensorflow_starting_prints_no_cuinit_or_onednn_line():
     code = """
         import sys
-        from trainer import startup
+        from trainer.cli import startup
         held = startup.quiet_native_startup(verbose={verbose})
         import tensorflow as tf
         tf.config.list_physical_devices()
@@ -242,7 +242,7 @@ def test_startup_does_not_import_tensorflow():
     child = run_child(
         """
         import sys
-        from trainer import startup
+        from trainer.cli import startup
         startup.quiet_native_startup(verbose=False).release()
         print(sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras")))
         """

@@ -12,9 +12,9 @@ from google.cloud import storage as gcs
 from launch.workers import free_ports
 from tests.gcs_stand_in import Emulator, StorageFront
 from tests.helpers import assert_one_line_error, raises_one_line, train
+from trainer.cloud.storage import Backoff, GcsPath, check_gcs_workdir, is_transient
 from trainer.errors import HarnessError, StorageUnavailable
-from trainer.storage import Backoff, GcsPath, check_gcs_workdir, is_transient
-from trainer.workdir import Workdir
+from trainer.workdir.directory import Workdir
 
 BUCKET = "runs-bucket"
 FAST = Backoff(wait_s=10, first_delay_s=0.05, max_delay_s=0.2)  # Retries in tenths of a second.

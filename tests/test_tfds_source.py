@@ -42,7 +42,7 @@ def test_each_dataset_yields_features_and_integer_labels(name, feature_key, shap
 
 
 def test_a_fashion_mnist_run_trains_on_mock_data(tmp_path):
-    from trainer.run import run_experiment
+    from trainer.run.training import run_experiment
 
     config = base.get_config(data="tfds")
     config.data.args.name = "fashion_mnist"

@@ -8,10 +8,10 @@ import pytest
 import tensorflow as tf
 
 from tests.helpers import assert_ok, assert_one_line_error, read_results, run_module, train
+from trainer.data.prepare import prepare
 from trainer.data.sources import DataSource, DigitsSource, InMemorySource
 from trainer.data.tfrecord_source import TfRecordSource
 from trainer.errors import HarnessError
-from trainer.prepare import prepare
 
 
 def _tfrecord(directory="", **overrides):

@@ -5,8 +5,8 @@ import pytest
 
 from tests.helpers import assert_ok, assert_one_line_error, read_results, train
 from trainer.errors import HarnessError
-from trainer.keras_api import keras
-from trainer.models.transfer import freeze, load_matching_weights, read_pretrained_weights
+from trainer.modeling.keras_api import keras
+from trainer.run.transfer import freeze, load_matching_weights, read_pretrained_weights
 
 _QUIET = ("--progress=quiet", "--config.export.saved_model=False")
 

@@ -9,10 +9,10 @@ import pytest
 import tensorflow as tf
 
 from tests.helpers import raises_one_line
-from trainer.checkpoints import Checkpointer
 from trainer.errors import HarnessError
-from trainer.keras_api import create_all_variables, keras
-from trainer.workdir import CHECKPOINTS, CONFIG_FILE, Workdir
+from trainer.modeling.keras_api import create_all_variables, keras
+from trainer.workdir.checkpoints import Checkpointer
+from trainer.workdir.directory import CHECKPOINTS, CONFIG_FILE, Workdir
 
 
 @pytest.fixture

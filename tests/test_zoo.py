@@ -95,7 +95,7 @@ def _assert_trained_and_exports_reload(workdir: str, inputs) -> dict:
     assert set(differences) == {"keras", "saved_model"}
     assert all(0 <= d <= results["export"]["allowed_diff"] for d in differences.values())
     # ...and here, in another process, the two exports agree on other inputs.
-    from trainer.export import load_keras_model
+    from trainer.workdir.export import load_keras_model
 
     keras_model = load_keras_model(results["export"]["keras"])
     saved_model = tf.saved_model.load(results["export"]["saved_model"])

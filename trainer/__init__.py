@@ -1,1 +1,39 @@
-"""The harness owns the loop: data in, host loops, checkpoints, summaries, evaluation, export."""
+"""The harness owns the loop: data in, host loops, checkpoints, summaries, evaluation, export.
+
+    main.py      `python -m trainer.main`: flags -> config -> strategy -> run (read this first)
+    errors.py    the exit-code contract and HarnessError: one line, one exit code
+    registry.py  the one Registry of plug-ins (models, data sources, actions) by name or path
+    cli/         the command line: the --config flag, one-line errors, start-up lines, formatting
+    cloud/       the termination watcher (preemption), GCE metadata, identity, the gs:// check
+    modeling/    Keras building blocks: the Keras seam, optimizers and the fused Adam,
+                 schedules, losses and the labels they take, label checks, EMA
+    models/      the zoo: model builders registered by name
+    data/        DataSource, the built-in sources, the tf.data pipeline, trainer.prepare
+    workdir/     what a run keeps: paths, checkpoints, training state, summaries, exports, curves
+    loop/        the outer loop (Controller, RunState, Scheduled), host loops, XLA, accumulation
+    actions/     what runs between host loops: each action in a module of its own
+    run/         one run assembled from the config: the experiment, its compiled model, the
+                 actions in order, the results, failures as one line; the evaluator task
+    sweep/       hyperparameter sweeps on Optuna (`python -m trainer.sweep`)
+    bench/       benchmarks: the loop against `fit` (`python -m trainer.bench`), input pipelines
+
+Imports go down this list of layers, never up (tests/unit/test_layers.py enforces it):
+
+    main, report, prepare, data_bench   commands
+    sweep, bench                        tools that drive whole runs
+    run                                 assembles one run
+    actions                             use the loop's state and the workdir
+    loop                                runs steps; knows no files, sources or actions
+    workdir                             what a run writes
+    data, models                        what is trained on, and what is trained
+    modeling, cloud, cli                Keras pieces; cloud services; the command line
+    errors, registry                    the foundation: import nothing of the harness
+
+Packages of one layer do not import each other. `strategies/` (devices, cluster, precision)
+imports only the foundation; `launch/` only the foundation and `cli`.
+
+Commands keep their paths as thin modules: `trainer.prepare` runs trainer/data/prepare.py,
+`trainer.data_bench` trainer/bench/data_pipeline.py, `trainer.report` trainer/workdir/curves.py;
+`trainer.bench` and `trainer.sweep` are packages with a `__main__`. Each is also a console
+script (pyproject.toml).
+"""

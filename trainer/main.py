@@ -12,17 +12,18 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Before TensorFlow loads: no C++ INFO noise.
 
-from trainer import startup  # noqa: E402  (standard library only)
+from trainer.cli import startup  # noqa: E402  (standard library only)
 
 # TensorFlow's native start-up lines (oneDNN, CUDA probing) are hidden until the strategy
 # exists; --verbose shows them. Read from argv: absl parses flags after TensorFlow has loaded.
 _NATIVE_STARTUP = startup.quiet_native_startup(verbose=startup.verbose_requested(sys.argv))
 
-from trainer.preemption import TerminationWatcher  # noqa: E402  (no TensorFlow)
+from trainer.cloud.preemption import TerminationWatcher  # noqa: E402  (no TensorFlow)
 
 # SIGTERM from here until training starts exits 42 at once (nothing to save yet); after that
-# every worker saves first (trainer/preemption.py). Started before TensorFlow loads: its import
-# takes seconds, and a SIGTERM then would otherwise kill the run with 143, which a Job counts.
+# every worker saves first (trainer/cloud/preemption.py). Started before TensorFlow loads: its
+# import takes seconds, and a SIGTERM then would otherwise kill the run with 143, which a Job
+# counts.
 _WATCHER = TerminationWatcher().start() if __name__ == "__main__" else None
 
 import tempfile  # noqa: E402
@@ -30,7 +31,8 @@ import tempfile  # noqa: E402
 from absl import app, flags, logging  # noqa: E402
 
 from strategies import STRATEGY_NAMES, StrategyError, cluster_info, create_strategy  # noqa: E402
-from trainer import cli  # noqa: E402
+from trainer.cli.config_flag import define_config_flag, load_config, parse_flags  # noqa: E402
+from trainer.cli.console import fail, quiet_logs  # noqa: E402
 from trainer.errors import HarnessError  # noqa: E402
 
 _STRATEGY = flags.DEFINE_enum("strategy", "auto", STRATEGY_NAMES, "tf.distribute strategy.")
@@ -57,10 +59,10 @@ _PROGRESS = flags.DEFINE_enum(
 
 def main(argv):
     if len(argv) > 1:
-        cli.fail(f"unexpected arguments {' '.join(argv[1:])}: flags take the form --name=value.")
-    cli.quiet_logs()
+        fail(f"unexpected arguments {' '.join(argv[1:])}: flags take the form --name=value.")
+    quiet_logs()
     watcher = _WATCHER or TerminationWatcher().start()
-    config, config_path = cli.load_config()
+    config, config_path = load_config()
     config_name = os.path.splitext(os.path.basename(config_path))[0]
     workdir = _WORKDIR.value or os.path.join(tempfile.gettempdir(), "trainer", config_name)
     try:
@@ -72,7 +74,9 @@ def main(argv):
         )
         watcher.take_back_sigterm()  # From the coordination service (see take_back_sigterm).
         _NATIVE_STARTUP.release()
-        from trainer.run import run_experiment  # Imports Keras, which must follow the strategy.
+        from trainer.run.training import (
+            run_experiment,  # Imports Keras, which must follow the strategy.
+        )
 
         results = run_experiment(
             config,
@@ -83,10 +87,10 @@ def main(argv):
             watcher=watcher,
         )
     except HarnessError as e:
-        cli.fail(str(e), exit_code=e.exit_code)
+        fail(str(e), exit_code=e.exit_code)
     except StrategyError as e:
-        cli.fail(str(e))
-    from trainer.formatting import format_metrics
+        fail(str(e))
+    from trainer.cli.formatting import format_metrics
 
     logging.info(
         "Done at step %d: test %s. Results: %s/results.json",
@@ -100,22 +104,22 @@ def _is_evaluator() -> bool:
     try:
         return cluster_info().task_type == "evaluator"
     except ValueError as e:
-        cli.fail(str(e))
+        fail(str(e))
 
 
 def _evaluate_checkpoints(config, workdir: str) -> None:
     """The evaluator task: outside the training cluster, on one device."""
     choice = create_strategy("one_device", num_cpu_devices=_NUM_CPU_DEVICES.value)
     _NATIVE_STARTUP.release()
-    from trainer.evaluator import evaluate_checkpoints
+    from trainer.run.evaluator import evaluate_checkpoints
 
     results = evaluate_checkpoints(config, choice=choice, workdir=workdir)
     logging.info("Evaluator done: evaluated steps %s.", results["steps"])
 
 
 def run():
-    cli.define_config_flag()
-    app.run(main, flags_parser=cli.parse_flags)
+    define_config_flag()
+    app.run(main, flags_parser=parse_flags)
 
 
 if __name__ == "__main__":

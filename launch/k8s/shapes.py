@@ -267,7 +267,7 @@ def _worker_template(o: Options, env: list[dict], subdomain: str | None = None) 
 
 
 def _evaluator_template(o: Options) -> dict:
-    """trainer.main as the `evaluator` task (trainer/evaluator.py): it follows the chief's
+    """trainer.main as the `evaluator` task (trainer/run/evaluator.py): it follows the chief's
     checkpoints in the workdir and writes WORKDIR/evaluator/; it needs no --strategy."""
     return pod_template(
         o,

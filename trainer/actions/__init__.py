@@ -1,70 +1,29 @@
-"""Actions: what the run does after a host loop, each a small callable in its own module.
+"""Actions: what the run does after a host loop, each a small callable in a module of its own.
 
-The Controller (trainer/controller.py) runs host loops and, after each, calls the actions whose
-interval has come, in order, with the `RunState`. Orbit's `Controller` and `orbit.actions` are
-the model: an action is any callable taking the state; `Scheduled` separates when from what.
+The Controller (trainer/loop/controller.py) runs host loops and, after each, calls the actions
+whose interval has come, in order, with the `RunState`. Orbit's `Controller` and `orbit.actions`
+are the model: an action is any callable taking the state; `Scheduled` separates when from what.
 An action can ask the run to stop with `state.request_stop(reason)`; every worker then stops
-after the same host loop.
+after the same host loop. The order a run calls them in, and why, is trainer/run/schedule.py.
+
+    checkpoint.py      save every `checkpoint.every_steps`
+    evaluation.py      evaluate the validation split every `eval.every_steps`
+    summaries.py       training scalars to TensorBoard
+    progress.py        a line (or JSON object) per host loop, with examples/s and ETA
+    preemption.py      save and exit 42 when any worker has a termination notice
+    profiler.py        a TensorBoard profile of the steps in `train.profile_steps`
+    monitor.py         a validation metric watched for improvement (shared by the recipes)
+    early_stopping.py  stop when the monitored metric stops improving
+    plateau.py         scale the learning rate down on a plateau
+    best_export.py     export the model at its best validation metric
+    recovery.py        roll back to the last checkpoint when the loss diverges
+    recipes.py         the recipe actions built from the config (the four above)
+    user.py            a user's actions from `config.actions`, by import path
+
+May import: the foundation, cli, cloud, modeling, workdir, loop. `RunState` is re-exported here
+for users' actions (trainer.actions.RunState).
 """
 
-import dataclasses
-from collections.abc import Callable
+from trainer.loop.controller import RunState
 
-
-@dataclasses.dataclass
-class RunState:
-    """What the actions see after the host loop that ended at `step`."""
-
-    step: int
-    total_steps: int
-    steps_in_loop: int
-    seconds: float  # Wall time of this host loop.
-    examples_per_sec: float
-    train: dict[str, float]  # Loss and metrics over this host loop's steps.
-    # {metric: value} of the validation split evaluated at this step, else None (an evaluation
-    # action sets it; the actions after it see it).
-    validation: dict[str, float] | None = None
-    # (step, results) of the latest validation so far, this step's included.
-    latest_validation: tuple[int, dict[str, float]] | None = None
-    stop_reason: str | None = None
-    # The step the variables were restored to by an action (divergence recovery); the actions
-    # after it are skipped for this host loop and training goes on from there.
-    rolled_back_to: int | None = None
-
-    def request_stop(self, reason: str) -> None:
-        """Ends training after this host loop (on every worker); the run then evaluates, saves
-        and exports as at its last step."""
-        self.stop_reason = self.stop_reason or reason
-
-    def roll_back(self, step: int) -> None:
-        """Tells the Controller that the variables now hold step `step`."""
-        self.rolled_back_to = step
-
-    def set_validation(self, results: dict[str, float]) -> None:
-        self.validation = results
-        self.latest_validation = (self.step, results)
-
-
-Action = Callable[[RunState], None]
-
-
-@dataclasses.dataclass(frozen=True)
-class Scheduled:
-    """`action` after every host loop (`every_steps` 0), or when the step is a multiple of
-    `every_steps` (host loops end there: the Controller stops at each interval). Host loops also
-    end at each step in `stops` (an action that must act at given steps, such as the profiler)."""
-
-    action: Action
-    every_steps: int = 0
-    name: str = ""
-    stops: tuple[int, ...] = ()
-
-    def due(self, step: int) -> bool:
-        return self.every_steps <= 0 or step % self.every_steps == 0
-
-    def next_step(self, step: int) -> int | None:
-        """The next step after `step` at which this action wants a host loop to end."""
-        candidates = [stop for stop in self.stops if stop > step]
-        if self.every_steps > 0:
-            candidates.append((step // self.every_steps + 1) * self.every_steps)
-        return min(candidates) if candidates else None
+__all__ = ["RunState"]

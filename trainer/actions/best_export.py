@@ -15,9 +15,9 @@ import json
 import tensorflow as tf
 from absl import logging
 
-from trainer.actions import RunState
 from trainer.actions.monitor import Monitor
-from trainer.workdir import BEST_EXPORT, Workdir
+from trainer.loop.controller import RunState
+from trainer.workdir.directory import BEST_EXPORT, Workdir
 
 RECORD = "best.json"
 _PARTIAL, _PREVIOUS = f"{BEST_EXPORT}.partial", f"{BEST_EXPORT}.previous"

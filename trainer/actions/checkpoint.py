@@ -1,6 +1,6 @@
 """Saves a checkpoint (every worker takes part; only the chief writes the workdir)."""
 
-from trainer.actions import RunState
+from trainer.loop.controller import RunState
 
 
 class SaveCheckpoint:

@@ -6,9 +6,9 @@ same all-reduced validation metrics, decides alike, and the stop request is agre
 workers, so every worker stops after the same host loop.
 """
 
-from trainer.actions import RunState
 from trainer.actions.monitor import Monitor
-from trainer.training_state import MonitorState
+from trainer.loop.controller import RunState
+from trainer.workdir.training_state import MonitorState
 
 
 class EarlyStopping:

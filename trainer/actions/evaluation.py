@@ -1,6 +1,6 @@
 """Evaluates the validation split during training; the run reuses it at the last step."""
 
-from trainer.actions import RunState
+from trainer.loop.controller import RunState
 
 
 class Evaluate:

@@ -8,10 +8,10 @@ checkpoint keeps it.
 
 from absl import logging
 
-from trainer.actions import RunState
 from trainer.actions.monitor import Monitor
 from trainer.errors import HarnessError
-from trainer.training_state import MonitorState, TrainingState
+from trainer.loop.controller import RunState
+from trainer.workdir.training_state import MonitorState, TrainingState
 
 
 class ReduceOnPlateau:

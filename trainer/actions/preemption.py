@@ -1,7 +1,7 @@
 """After each host loop: if any worker has a termination notice, all save at this step, exit 42.
 
-Orbit's `SaveCheckpointIfPreempted` in harness form. The watcher (trainer/preemption.py) records
-SIGTERM and GCE notices; this action, called at the same point on every worker, makes the
+Orbit's `SaveCheckpointIfPreempted` in harness form. The watcher (trainer/cloud/preemption.py)
+records SIGTERM and GCE notices; this action, called at the same point on every worker, makes the
 decision unanimous with one all-reduce, so every worker saves the same step (saving runs
 collectives: a worker that saved alone would hang the others).
 """
@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from absl import logging
 
-from trainer.actions import RunState
+from trainer.cloud.preemption import TerminationWatcher, elapsed_since_notice
 from trainer.errors import PREEMPTED_EXIT_CODE, process_exit_code
-from trainer.preemption import TerminationWatcher, elapsed_since_notice
+from trainer.loop.controller import RunState
 
 
 class SaveIfPreempted:

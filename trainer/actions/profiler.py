@@ -9,8 +9,8 @@ TensorBoard's Profile tab (`pip install -e .[profile]`, tensorboard-plugin-profi
 import tensorflow as tf
 from absl import logging
 
-from trainer.actions import RunState
 from trainer.errors import HarnessError
+from trainer.loop.controller import RunState
 
 PROFILE = "profile"  # Under the workdir.
 

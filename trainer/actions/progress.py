@@ -11,8 +11,8 @@ import time
 
 from absl import logging
 
-from trainer.actions import RunState
-from trainer.formatting import format_metrics
+from trainer.cli.formatting import format_metrics
+from trainer.loop.controller import RunState
 
 MODES = ("line", "json", "quiet")
 

@@ -6,13 +6,13 @@ actions that watch validation metrics need evaluations (config.eval.every_steps 
 
 import dataclasses
 
-from trainer.actions import Scheduled
 from trainer.actions.best_export import ExportBest
 from trainer.actions.early_stopping import EarlyStopping
 from trainer.actions.monitor import Monitor
 from trainer.actions.plateau import ReduceOnPlateau
 from trainer.actions.recovery import RecoverFromDivergence
 from trainer.errors import HarnessError
+from trainer.loop.controller import Scheduled
 
 
 @dataclasses.dataclass

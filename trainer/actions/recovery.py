@@ -13,8 +13,8 @@ import math
 
 from absl import logging
 
-from trainer.actions import RunState
 from trainer.errors import HarnessError, TrainingDiverged
+from trainer.loop.controller import RunState
 
 
 class RecoverFromDivergence:

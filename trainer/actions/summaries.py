@@ -4,7 +4,7 @@
 step counter, the rate of the next step (what Keras's own TensorBoard callback logs).
 """
 
-from trainer.actions import RunState
+from trainer.loop.controller import RunState
 
 
 class WriteTrainSummaries:

@@ -8,9 +8,9 @@ the RunState. An action that raises ends the run with an error naming it; the la
 stays as it was.
 """
 
-from trainer import plugins
-from trainer.actions import RunState, Scheduled
+from trainer import registry as plugins
 from trainer.errors import HarnessError, first_line
+from trainer.loop.controller import RunState, Scheduled
 
 ACTIONS: dict = {}  # Built-in actions available by name.
 RESERVED = ("action", "every_steps")

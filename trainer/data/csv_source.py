@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from trainer.data.sources import InMemorySource
 from trainer.errors import HarnessError
-from trainer.loss_kinds import is_classification, loss_kind
+from trainer.modeling.loss_labels import is_classification, loss_kind
 
 MISSING = ("impute_median", "impute_mean", "flag", "drop")
 TASKS = ("auto", "classification", "regression")

@@ -153,7 +153,7 @@ def augmentation_layers(augment, seed: int) -> list:
     mixed-precision policy, because it runs on the input pipeline, not in the model."""
     if not augment:
         return []
-    from trainer.keras_api import keras
+    from trainer.modeling.keras_api import keras
 
     if isinstance(augment, str):
         augment = (augment,)

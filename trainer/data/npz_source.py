@@ -17,7 +17,7 @@ import tensorflow as tf
 from trainer.data.csv_source import _split
 from trainer.data.sources import SPLITS, InMemorySource
 from trainer.errors import HarnessError
-from trainer.loss_kinds import loss_kind
+from trainer.modeling.loss_labels import loss_kind
 
 
 class NpzSource(InMemorySource):

@@ -22,9 +22,9 @@ class DigitPairsSource(InMemorySource):
         pairs_per_example: int = 4,
     ):
         """Args:
-          validation_examples, test_examples, split_seed: the digits' splits, as the digits
-            source makes them.
-          pairs_per_example: pairs per digit, half with the same digit, half with another.
+        validation_examples, test_examples, split_seed: the digits' splits, as the digits
+          source makes them.
+        pairs_per_example: pairs per digit, half with the same digit, half with another.
         """
         if pairs_per_example < 1:
             raise HarnessError(

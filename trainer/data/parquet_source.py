@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from trainer.data.sources import SPLITS, DataSource, shuffled_batches
 from trainer.errors import HarnessError
-from trainer.loss_kinds import loss_kind
+from trainer.modeling.loss_labels import loss_kind
 
 
 def _parquet():

@@ -9,7 +9,7 @@ config so that each can be overridden on the command line.
 
 import inspect
 
-from trainer import plugins
+from trainer import registry as plugins
 from trainer.data.csv_source import CsvSource
 from trainer.data.function_sources import ArraysFunctionSource, DatasetFunctionSource
 from trainer.data.image_folder import ImageFolderSource

@@ -28,11 +28,11 @@ class TfdsSource(DataSource):
         label_key: str = "label",
     ):
         """Args:
-          name: a tensorflow-datasets name, e.g. fashion_mnist.
-          data_dir: where it is prepared (local or gs://; '' = the tfds default).
-          train_split, validation_split, test_split: tfds split strings.
-          feature_key: the input feature (integers become float32).
-          label_key: the target feature.
+        name: a tensorflow-datasets name, e.g. fashion_mnist.
+        data_dir: where it is prepared (local or gs://; '' = the tfds default).
+        train_split, validation_split, test_split: tfds split strings.
+        feature_key: the input feature (integers become float32).
+        label_key: the target feature.
         """
         import tensorflow_datasets as tfds
 

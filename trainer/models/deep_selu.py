@@ -4,7 +4,7 @@ SELU with LeCun-normal initialization keeps activations near zero mean and unit 
 many layers when the inputs are standardized; AlphaDropout is the dropout that preserves that.
 """
 
-from trainer.keras_api import keras
+from trainer.modeling.keras_api import keras
 from trainer.models.layers import adapted_normalization, head, single_input_shape
 from trainer.models.registry import register
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from trainer.errors import HarnessError
-from trainer.keras_api import keras
+from trainer.modeling.keras_api import keras
 
 
 def adapted_normalization(
@@ -23,7 +23,7 @@ def features_to_adapt(read_train_features, *, model: str, select=None, flatten=F
     if read_train_features is None:
         raise HarnessError(
             f"Model {model!r} adapts a Normalization layer on the train split, but no train "
-            "features were given: build it through trainer.build with a data source."
+            "features were given: build it through trainer.run.model with a data source."
         )
     features = read_train_features()
     if select is not None:

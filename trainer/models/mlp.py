@@ -1,6 +1,6 @@
 """Multi-layer perceptron: [Normalization], Flatten, hidden Dense layers, a float32 head."""
 
-from trainer.keras_api import keras
+from trainer.modeling.keras_api import keras
 from trainer.models.layers import adapted_normalization, head, single_input_shape
 from trainer.models.registry import register
 

@@ -12,9 +12,9 @@ each can be overridden on the command line).
 
 from collections.abc import Callable
 
-from trainer import plugins
+from trainer import registry as plugins
 from trainer.errors import HarnessError
-from trainer.keras_api import keras
+from trainer.modeling.keras_api import keras
 
 MODELS: dict[str, Callable[..., keras.Model]] = {}
 FROM_DATA = ("input_shape", "num_classes", "read_train_features")

@@ -1,7 +1,7 @@
 """A siamese network: one shared encoder applied to both inputs, then a same/different head."""
 
 from trainer.errors import HarnessError
-from trainer.keras_api import keras
+from trainer.modeling.keras_api import keras
 from trainer.models.registry import register
 
 LEFT, RIGHT = "left", "right"

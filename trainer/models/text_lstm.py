@@ -7,7 +7,7 @@ takes raw strings: nothing to tokenize at serving time.
 import numpy as np
 
 from trainer.errors import HarnessError
-from trainer.keras_api import keras
+from trainer.modeling.keras_api import keras
 from trainer.models.layers import head, single_input_shape
 from trainer.models.registry import register
 

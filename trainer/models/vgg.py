@@ -1,6 +1,6 @@
 """A VGG-like CNN: blocks of 3x3 convolutions, max pooling and dropout, then a Dense layer."""
 
-from trainer.keras_api import keras
+from trainer.modeling.keras_api import keras
 from trainer.models.layers import head, single_input_shape
 from trainer.models.registry import register
 

@@ -10,7 +10,7 @@ imported.
 """
 
 from trainer.errors import HarnessError
-from trainer.keras_api import keras
+from trainer.modeling.keras_api import keras
 from trainer.models.layers import (
     adapted_normalization,
     features_to_adapt,

@@ -23,12 +23,13 @@ import tensorflow as tf
 from absl import flags
 from ml_collections import config_flags
 
-from trainer import cli
+from trainer.cli.config_flag import define_config_flag, load_config, parse_flags
+from trainer.cli.console import fail, quiet_logs
 from trainer.errors import PREEMPTED_EXIT_CODE, HarnessError, process_exit_code
 from trainer.sweep import results, settings
 from trainer.sweep import study as studies
 from trainer.sweep.runner import Sweep
-from trainer.workdir import join
+from trainer.workdir.directory import join
 
 _TRIALS = flags.DEFINE_integer(
     "trials", 10, "The study's trial budget, shared by every process on it.", lower_bound=0
@@ -64,9 +65,9 @@ STUDY_FILE = "study.json"  # The workdir's study (trials of one study per workdi
 
 
 def main(argv) -> None:
-    cli.quiet_logs()
+    quiet_logs()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # The sweep prints its own lines.
-    config, config_path = cli.load_config()
+    config, config_path = load_config()
     sweep, sweep_path = _load_sweep()
     name = _STUDY.value or os.path.splitext(os.path.basename(sweep_path))[0]
     workdir = _WORKDIR.value or os.path.join(tempfile.gettempdir(), "trainer", "sweeps", name)
@@ -84,7 +85,7 @@ def main(argv) -> None:
         )
         _claim(workdir, name)
     except HarnessError as e:
-        cli.fail(str(e), exit_code=e.exit_code)
+        fail(str(e), exit_code=e.exit_code)
     # Processes, and a process restarted on the same index, draw apart: the seed also holds
     # the number of trials the study had when this process started.
     seed = (sweep.seed + 7919 * _process_index() + len(study.trials)) % 2**31
@@ -146,7 +147,7 @@ def _load_sweep():
         sweep = flags.FLAGS.sweep
         sweep.to_dict()  # Loaded lazily: load now.
     except Exception as e:  # noqa: BLE001 - any failure of the sweep file is one line.
-        cli.fail(f"cannot load the sweep file {path}: {type(e).__name__}: {e}")
+        fail(f"cannot load the sweep file {path}: {type(e).__name__}: {e}")
     return sweep, path
 
 
@@ -160,9 +161,9 @@ def _process_index() -> int:
 def run() -> None:
     from absl import app
 
-    cli.define_config_flag()
+    define_config_flag()
     config_flags.DEFINE_config_file(
         "sweep", None, "Sweep file (configs/sweeps/): search space, sampler, pruner, metric."
     )
     flags.mark_flag_as_required("sweep")
-    app.run(main, flags_parser=cli.parse_flags)
+    app.run(main, flags_parser=parse_flags)

@@ -18,8 +18,8 @@ import os
 
 import optuna
 
-from trainer.actions import RunState
 from trainer.errors import HarnessError
+from trainer.loop.controller import RunState
 from trainer.sweep import study as studies
 
 PRUNED = "pruned"  # How results.json's stop_reason begins for a pruned trial.

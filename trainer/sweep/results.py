@@ -26,7 +26,7 @@ from optuna.trial import TrialState  # noqa: E402
 from trainer.sweep import overrides as trial_configs  # noqa: E402
 from trainer.sweep import space  # noqa: E402
 from trainer.sweep.study import FAIL_REASON, OVER_BUDGET, RESUMES  # noqa: E402
-from trainer.workdir import join  # noqa: E402
+from trainer.workdir.directory import join  # noqa: E402
 
 CSV_FILE, PICTURE_FILE, BEST_CONFIG_FILE, HPARAMS_DIR = (
     "trials.csv",

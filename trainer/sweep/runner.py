@@ -19,7 +19,7 @@ from trainer.sweep import overrides as trial_configs
 from trainer.sweep import results, space
 from trainer.sweep import study as studies
 from trainer.sweep import trial as trials
-from trainer.workdir import join
+from trainer.workdir.directory import join
 
 REPORT_ACTION = "sweep_report"  # The pruning action's name in each trial's config.actions.
 

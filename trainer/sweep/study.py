@@ -19,7 +19,7 @@ import time
 import optuna
 from optuna.trial import TrialState
 
-from trainer import plugins
+from trainer import registry as plugins
 from trainer.errors import HarnessError, StorageUnavailable, first_line
 from trainer.sweep import space
 

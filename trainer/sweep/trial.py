@@ -22,7 +22,7 @@ import tensorflow as tf
 from launch.processes import start_child
 from trainer.errors import PREEMPTED_EXIT_CODE, process_exit_code
 from trainer.sweep.pruning import PRUNED
-from trainer.workdir import RESULTS_FILE
+from trainer.workdir.directory import RESULTS_FILE
 
 # Lines of a trial's log that the sweep shows, prefixed with the trial's number.
 _SHOWN = ("validation at step", "Done at step", "Stopped at step", "error:")

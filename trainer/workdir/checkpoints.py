@@ -1,0 +1,79 @@
+"""Checkpoints of the model and optimizer (step counter included), chief-aware.
+
+Every worker restores from the workdir; the chief saves there and the others save to scratch.
+A checkpoint becomes visible only when TensorFlow's index file names it, after its data is written,
+so a crash mid-save leaves the previous checkpoint as the latest.
+"""
+
+import tensorflow as tf
+from absl import logging
+
+from trainer.errors import HarnessError, first_line
+from trainer.modeling.keras_api import keras
+from trainer.workdir.directory import CHECKPOINTS, Workdir
+
+
+class Checkpointer:
+    """Saves and restores the model, the optimizer (its step, slots and weight averages) and
+    the recipe's TrainingState (learning-rate scale, early-stopping progress)."""
+
+    def __init__(
+        self, *, workdir: Workdir, model: keras.Model, max_to_keep: int, training_state=None
+    ):
+        self._workdir = workdir
+        self._step = model.optimizer.iterations
+        tracked = {"model": model, "optimizer": model.optimizer}
+        if training_state is not None:
+            tracked["training_state"] = training_state
+        self._checkpoint = tf.train.Checkpoint(**tracked)
+        self._has_state = training_state is not None
+        self._manager = tf.train.CheckpointManager(
+            self._checkpoint,
+            directory=workdir.write_path(CHECKPOINTS),
+            max_to_keep=max_to_keep,
+            step_counter=self._step,
+        )
+        self.last_saved_step: int | None = None
+
+    @property
+    def directory(self) -> str:
+        return self._workdir.path(CHECKPOINTS)
+
+    def restore_latest(self) -> int:
+        """Restores the newest checkpoint in the workdir, if any; returns the step it holds."""
+        latest = tf.train.latest_checkpoint(self.directory)
+        if latest is None:
+            return 0
+        if self._has_state and not any(
+            name.startswith("training_state/") for name, _ in tf.train.list_variables(latest)
+        ):
+            raise HarnessError(
+                f"Checkpoint {latest} was written by a harness from before training recipes "
+                "(its optimizer holds the learning rate as a variable, not a schedule, and its "
+                "slots are laid out differently): finish that run with the version that "
+                "started it, or start a new --workdir."
+            )
+        try:
+            self._checkpoint.restore(latest).assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            raise HarnessError(
+                f"Checkpoint {latest} does not fit this model and optimizer "
+                f"({type(e).__name__}: {first_line(e)}). A changed model, optimizer or "
+                "config.train.ema_momentum (on or off) needs a new --workdir."
+            ) from e
+        step = int(self._step.numpy())
+        self.last_saved_step = step
+        logging.info("Restored %s: resuming at step %d.", latest, step)
+        return step
+
+    def read(self, path: str) -> None:
+        """Reads the checkpoint at `path` into the model and optimizer (the evaluator's view)."""
+        self._checkpoint.read(path).expect_partial()
+
+    def save(self) -> None:
+        step = int(self._step.numpy())
+        path = self._manager.save(checkpoint_number=step)
+        self._workdir.discard_scratch(CHECKPOINTS)
+        self.last_saved_step = step
+        if self._workdir.is_chief:
+            logging.info("Saved checkpoint %s.", path)
