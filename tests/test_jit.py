@@ -6,29 +6,29 @@ import tensorflow as tf
 
 from tests.helpers import assert_ok, assert_one_line_error, read_results, train
 from trainer.errors import HarnessError
-from trainer.loop import xla as jit
+from trainer.loop import xla
 
 
 @pytest.mark.parametrize(
     "setting, enabled", [(True, True), ("True", True), ("false", False), (False, False)]
 )
 def test_true_and_false_in_any_spelling(setting, enabled):
-    assert jit.choose_jit(setting, tf.distribute.get_strategy()).enabled is enabled
+    assert xla.choose_xla(setting, tf.distribute.get_strategy()).enabled is enabled
 
 
 def test_auto_is_off_on_a_cpu_and_on_for_gpus_and_tpus(monkeypatch):
     strategy = tf.distribute.get_strategy()
-    assert jit.choose_jit("auto", strategy).enabled is False
+    assert xla.choose_xla("auto", strategy).enabled is False
     for kind in ("GPU", "TPU"):
-        monkeypatch.setattr(jit, "device_type", lambda strategy, kind=kind: kind)
-        choice = jit.choose_jit("auto", strategy)
+        monkeypatch.setattr(xla, "device_type", lambda strategy, kind=kind: kind)
+        choice = xla.choose_xla("auto", strategy)
         assert choice.enabled is True and choice.reason == f"auto: on for {kind}s"
 
 
 @pytest.mark.parametrize("setting", ["yes", "xla", 1, ""])
 def test_anything_else_is_named(setting):
     with pytest.raises(HarnessError, match="must be True, False or 'auto'"):
-        jit.choose_jit(setting, tf.distribute.get_strategy())
+        xla.choose_xla(setting, tf.distribute.get_strategy())
 
 
 def test_a_model_xla_cannot_compile_trains_on_without_it(tmp_path):

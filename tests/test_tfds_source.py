@@ -42,7 +42,7 @@ def test_each_dataset_yields_features_and_integer_labels(name, feature_key, shap
 
 
 def test_a_fashion_mnist_run_trains_on_mock_data(tmp_path):
-    from trainer.run.training import run_experiment
+    from trainer.run import run_experiment
 
     config = base.get_config(data="tfds")
     config.data.args.name = "fashion_mnist"
@@ -54,7 +54,7 @@ def test_a_fashion_mnist_run_trains_on_mock_data(tmp_path):
     with tfds.testing.mock_data(num_examples=64):
         results = run_experiment(
             config,
-            choice=choice,
+            strategy_choice=choice,
             workdir=str(tmp_path / "run"),
             config_name="fashion_mnist_mock",
             progress="quiet",

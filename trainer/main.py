@@ -69,7 +69,7 @@ def main(argv):
         if _is_evaluator():
             return _evaluate_checkpoints(config, workdir)
         # The strategy comes first: it must exist before any other TensorFlow op.
-        choice = create_strategy(
+        strategy_choice = create_strategy(
             _STRATEGY.value, tpu=_TPU.value, num_cpu_devices=_NUM_CPU_DEVICES.value
         )
         watcher.take_back_sigterm()  # From the coordination service (see take_back_sigterm).
@@ -80,7 +80,7 @@ def main(argv):
 
         results = run_experiment(
             config,
-            choice=choice,
+            strategy_choice=strategy_choice,
             workdir=workdir,
             config_name=config_name,
             progress=_PROGRESS.value,
@@ -109,11 +109,11 @@ def _is_evaluator() -> bool:
 
 def _evaluate_checkpoints(config, workdir: str) -> None:
     """The evaluator task: outside the training cluster, on one device."""
-    choice = create_strategy("one_device", num_cpu_devices=_NUM_CPU_DEVICES.value)
+    strategy_choice = create_strategy("one_device", num_cpu_devices=_NUM_CPU_DEVICES.value)
     _NATIVE_STARTUP.release()
     from trainer.run.evaluator import evaluate_checkpoints
 
-    results = evaluate_checkpoints(config, choice=choice, workdir=workdir)
+    results = evaluate_checkpoints(config, strategy_choice=strategy_choice, workdir=workdir)
     logging.info("Evaluator done: evaluated steps %s.", results["steps"])
 
 

@@ -79,9 +79,9 @@ def measure_training(config, steps: int) -> float:
             config, strategy=tf.distribute.get_strategy(), workdir=Workdir(scratch, is_chief=True)
         )
         iterator = experiment.train_iterator(0)
-        experiment.loop.train(iterator, min(config.train.steps_per_loop, steps))
+        experiment.host_loop.train(iterator, min(config.train.steps_per_loop, steps))
         began = time.perf_counter()
-        experiment.loop.train(iterator, steps)
+        experiment.host_loop.train(iterator, steps)
         return steps * config.train.global_batch_size / (time.perf_counter() - began)
 
 

@@ -4,7 +4,7 @@
 H100, and off on CPUs, where it lost on convolutions (benchmarks/README.md). XLA cannot run one
 replica per logical CPU device, so `auto` is off there too and `true` is refused. A model that XLA
 cannot compile (an op without an XLA kernel, such as `tf.numpy_function` or string ops) trains
-on without XLA: `XlaFallback` retries the first host loop with the plain loop and says why.
+on without XLA: `FallbackHostLoop` retries the first host loop with the plain loop and says why.
 """
 
 import dataclasses
@@ -20,7 +20,7 @@ SETTINGS = ("auto", "true", "false")
 
 
 @dataclasses.dataclass
-class JitChoice:
+class XlaChoice:
     requested: str  # auto | true | false, as configured.
     enabled: bool  # Whether the loop is built with XLA.
     reason: str
@@ -29,7 +29,7 @@ class JitChoice:
         return dataclasses.asdict(self)
 
 
-def choose_jit(setting, strategy: tf.distribute.Strategy) -> JitChoice:
+def choose_xla(setting, strategy: tf.distribute.Strategy) -> XlaChoice:
     """Raises HarnessError for a setting other than True, False or auto."""
     requested = str(setting).strip().lower()
     if requested not in SETTINGS:
@@ -45,13 +45,13 @@ def choose_jit(setting, strategy: tf.distribute.Strategy) -> JitChoice:
                 "(XLA looks for every variable on CPU:0): train on one CPU device (no "
                 "--num_cpu_devices) or on GPUs/TPUs, or set config.train.jit_compile=auto."
             )
-        return JitChoice("true", True, "config.train.jit_compile=True")
+        return XlaChoice("true", True, "config.train.jit_compile=True")
     if requested == "false":
-        return JitChoice("false", False, "config.train.jit_compile=False")
+        return XlaChoice("false", False, "config.train.jit_compile=False")
     kind = device_type(strategy)
     if kind == "CPU":
-        return JitChoice("auto", False, "auto: off on CPUs (slower there; benchmarks/README.md)")
-    return JitChoice("auto", True, f"auto: on for {kind}s")
+        return XlaChoice("auto", False, "auto: off on CPUs (slower there; benchmarks/README.md)")
+    return XlaChoice("auto", True, f"auto: on for {kind}s")
 
 
 def _logical_cpu_devices(strategy) -> int:
@@ -84,20 +84,21 @@ def _compile_failure(error) -> str | None:
     return None
 
 
-class XlaFallback:
-    """Trains with the XLA loop; if its first host loop fails to compile, with the plain one."""
+class FallbackHostLoop:
+    """A HostLoop with XLA as `xla` chose; if its first host loop fails to compile, the plain
+    HostLoop from then on. `xla` then says why, and `current` is the HostLoop in use."""
 
-    def __init__(self, *, choice: JitChoice, make_loop):
+    def __init__(self, *, xla: XlaChoice, make_loop):
         """`make_loop(jit_compile)` builds a HostLoop."""
-        self.choice, self._make_loop = choice, make_loop
-        self.loop = make_loop(choice.enabled)
-        self._untried = choice.enabled
+        self.xla, self._make_loop = xla, make_loop
+        self.current = make_loop(xla.enabled)
+        self._untried = xla.enabled
 
     def train(self, iterator, steps: int) -> dict[str, float]:
         if not self._untried:
-            return self.loop.train(iterator, steps)
+            return self.current.train(iterator, steps)
         try:
-            results = self.loop.train(iterator, steps)
+            results = self.current.train(iterator, steps)
         except _COMPILE_ERRORS as e:
             reason = _compile_failure(e)
             if reason is None:  # An error of the step itself, not of XLA.
@@ -107,15 +108,15 @@ class XlaFallback:
                 "config.train.jit_compile=False to skip the attempt.",
                 reason,
             )
-            self.choice = JitChoice(self.choice.requested, False, f"XLA failed: {reason}")
-            self.loop = self._make_loop(False)
+            self.xla = XlaChoice(self.xla.requested, False, f"XLA failed: {reason}")
+            self.current = self._make_loop(False)
             self._untried = False
-            return self.loop.train(iterator, steps)
+            return self.current.train(iterator, steps)
         self._untried = False
         return results
 
     def evaluate(self, dataset) -> dict[str, float]:
-        return self.loop.evaluate(dataset)
+        return self.current.evaluate(dataset)
 
     def any_worker(self, flag: bool) -> bool:
-        return self.loop.any_worker(flag)
+        return self.current.any_worker(flag)

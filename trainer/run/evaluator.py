@@ -18,10 +18,10 @@ from trainer.workdir.directory import CHECKPOINTS, EVALUATOR, RESULTS_FILE, SUMM
 from trainer.workdir.summaries import Summaries
 
 
-def evaluate_checkpoints(config, *, choice: StrategyChoice, workdir: str) -> dict:
+def evaluate_checkpoints(config, *, strategy_choice: StrategyChoice, workdir: str) -> dict:
     workdir = Workdir(workdir, is_chief=True)  # The evaluator owns WORKDIR/evaluator/.
     experiment = build_experiment(
-        config, strategy=choice.strategy, workdir=workdir, jit_compile=False
+        config, strategy=strategy_choice.strategy, workdir=workdir, jit_compile=False
     )
     summaries = Summaries(workdir, root=workdir.path(EVALUATOR))
     history = {}

@@ -15,7 +15,7 @@ from trainer.data import DataSource, create_source, make_dataset_fn
 from trainer.errors import HarnessError
 from trainer.loop.accumulation import GradientAccumulator
 from trainer.loop.host_loop import HostLoop
-from trainer.loop.xla import XlaFallback, choose_jit
+from trainer.loop.xla import FallbackHostLoop, choose_xla
 from trainer.modeling.ema import AveragedWeights
 from trainer.modeling.keras_api import keras
 from trainer.run.model import build_compiled_model
@@ -32,7 +32,7 @@ class Experiment:
     source: DataSource
     model: keras.Model
     checkpointer: Checkpointer
-    loop: XlaFallback  # .train(iterator, steps); .loop is the HostLoop in use.
+    host_loop: FallbackHostLoop  # .train(iterator, steps); .xla says whether XLA runs.
     training_state: TrainingState
     averaged_weights: AveragedWeights
     _evaluation_datasets: dict = dataclasses.field(default_factory=dict)
@@ -56,7 +56,7 @@ class Experiment:
         if split not in self._evaluation_datasets:
             self._evaluation_datasets[split] = self._distribute(split, seed=self.config.seed)
         with self.averaged_weights.swapped_in():
-            return self.loop.evaluate(self._evaluation_datasets[split])
+            return self.host_loop.evaluate(self._evaluation_datasets[split])
 
     def _distribute(self, split: str, *, seed: int):
         config, training = self.config, split == "train"
@@ -85,9 +85,9 @@ def build_experiment(
 ) -> Experiment:
     """`jit_compile` overrides config.train.jit_compile (the evaluator never compiles)."""
     check_config(config, strategy.num_replicas_in_sync)
-    jit = choose_jit(config.train.jit_compile if jit_compile is None else jit_compile, strategy)
+    xla = choose_xla(config.train.jit_compile if jit_compile is None else jit_compile, strategy)
     try:
-        precision = resolve_precision(config.precision, strategy, jit_compile=jit.enabled)
+        precision = resolve_precision(config.precision, strategy, jit_compile=xla.enabled)
     except ValueError as e:
         raise HarnessError(str(e)) from e
     keras.mixed_precision.set_global_policy(precision)
@@ -119,8 +119,8 @@ def build_experiment(
             training_state=training_state,
             max_to_keep=config.checkpoint.max_to_keep,
         ),
-        loop=XlaFallback(
-            choice=jit,
+        host_loop=FallbackHostLoop(
+            xla=xla,
             make_loop=lambda enabled: HostLoop(
                 strategy=strategy,
                 model=model,
