@@ -24,7 +24,9 @@ from trainer.cloud.preemption import TerminationWatcher  # noqa: E402  (no Tenso
 # every worker saves first (trainer/cloud/preemption.py). Started before TensorFlow loads: its
 # import takes seconds, and a SIGTERM then would otherwise kill the run with 143, which a Job
 # counts.
-_WATCHER = TerminationWatcher().start() if __name__ == "__main__" else None
+# `python -m trainer.main` or the console script `trainer`; not a test that imports this module.
+_RUN_AS_COMMAND = __name__ == "__main__" or os.path.basename(sys.argv[0]) == "trainer"
+_WATCHER = TerminationWatcher().start() if _RUN_AS_COMMAND else None
 
 import tempfile  # noqa: E402
 
