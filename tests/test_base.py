@@ -48,7 +48,8 @@ def test_every_built_in_plug_in_documents_its_arguments():
     from trainer.models import MODELS, default_model_args
 
     for registry, defaults in ((MODELS, default_model_args), (SOURCES, default_source_args)):
-        for name, plug_in in registry.items():
+        for name in registry.names():
+            plug_in = registry.resolve(name)
             doc = inspect.getdoc(plug_in) or ""
             doc += inspect.getdoc(getattr(plug_in, "__init__", None)) or ""
             undocumented = [arg for arg in defaults(name) if f"{arg}" not in doc]

@@ -1,13 +1,14 @@
 """Plug-ins by name or import path: models, data sources and actions, built in or the user's.
 
 `config.model.name`, `config.data.source` and each action's `action` field name a callable
-registered with the harness (`"mlp"`) or one given as `"package.module:callable"` (a module on
+registered in a `Registry` (`"mlp"`) or one given as `"package.module:callable"` (a module on
 `sys.path`, e.g. a project next to the working directory). The callable's keyword arguments come
 from a free-form section of the experiment file (`config.model.args`, `config.data.args`) and
-are checked against its signature; the harness passes the arguments it provides itself (the
-data's input shape, the seed, ...) to callables that declare them.
+are checked against its signature by the functions below; the harness passes the arguments it
+provides itself (the data's input shape, the seed, ...) to callables that declare them.
 """
 
+import dataclasses
 import importlib
 import inspect
 from collections.abc import Callable, Iterable
@@ -15,16 +16,59 @@ from collections.abc import Callable, Iterable
 from trainer.errors import HarnessError, first_line
 
 
-def resolve(name: str, registry: dict[str, Callable], *, field: str) -> Callable:
-    """The registered callable `name`, or the one at import path `module:callable`."""
-    if name in registry:
-        return registry[name]
-    if ":" not in name:
-        raise HarnessError(
-            f"Unknown {field}={name!r}: use a registered name ({', '.join(sorted(registry))}) "
-            "or an import path such as 'my_project.models:build'."
-        )
-    module_name, _, attribute = name.partition(":")
+@dataclasses.dataclass(frozen=True, eq=False)
+class Registry:
+    """The callables of one kind registered by name, and the config field that names one.
+
+    `kind` ("model", "data source", "action") and `field` ("config.model.name") word the errors.
+    """
+
+    kind: str
+    field: str
+    _entries: dict[str, Callable] = dataclasses.field(default_factory=dict, init=False, repr=False)
+
+    def register(self, name: str) -> Callable[[Callable], Callable]:
+        """Decorator: `@MODELS.register("mlp")` makes the callable available by that name."""
+        if ":" in name:
+            raise ValueError(f"{self.kind} name {name!r}: a ':' would read as an import path.")
+
+        def decorator(target: Callable) -> Callable:
+            if name in self._entries:
+                raise ValueError(
+                    f"{self.kind} {name!r} is registered twice: {_label(self._entries[name])} "
+                    f"and {_label(target)}."
+                )
+            self._entries[name] = target
+            return target
+
+        return decorator
+
+    def names(self) -> list[str]:
+        """The registered names, sorted."""
+        return sorted(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def resolve(self, name: str, *, field: str | None = None) -> Callable:
+        """The callable registered as `name`, or the one at import path `module:callable`.
+
+        `field` replaces the registry's field in errors (`config.actions.stop.action`).
+        """
+        field = field or self.field
+        if name in self._entries:
+            return self._entries[name]
+        if ":" not in name:
+            registered = ", ".join(self.names()) or "none yet"
+            raise HarnessError(
+                f"Unknown {field}={name!r}: use a registered name ({registered}) or an import "
+                f"path 'package.module:callable' for your own {self.kind}."
+            )
+        return _import(name, field=field)
+
+
+def _import(path: str, *, field: str) -> Callable:
+    module_name, _, attribute = path.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
@@ -35,7 +79,7 @@ def resolve(name: str, registry: dict[str, Callable], *, field: str) -> Callable
         else:  # The module exists but failed to import: its own error is the cause.
             advice = "Its own import failed: fix that import, or install what it needs."
         raise HarnessError(
-            f"{field}={name!r}: cannot import module {module_name!r} "
+            f"{field}={path!r}: cannot import module {module_name!r} "
             f"({type(e).__name__}: {first_line(e)}). {advice}"
         ) from e
     target = module
@@ -44,7 +88,7 @@ def resolve(name: str, registry: dict[str, Callable], *, field: str) -> Callable
     if not attribute or not callable(target):
         found = "nothing" if target is None else f"a {type(target).__name__}"
         raise HarnessError(
-            f"{field}={name!r}: module {module_name!r} has {found} named {attribute!r}, not a "
+            f"{field}={path!r}: module {module_name!r} has {found} named {attribute!r}, not a "
             "callable: name a function or class after the colon."
         )
     return target

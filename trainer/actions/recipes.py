@@ -1,11 +1,17 @@
 """The recipe's actions from the config: recovery, early stopping, reduce-on-plateau, best export.
 
+Each is registered in ACTIONS, the registry that `config.actions` names resolve in, and built
+through it as a user's action is: its config section's fields are its keyword arguments, checked
+against its signature, and the harness passes the run's objects it declares (`recipe_actions`'s
+`harness`: checkpointer, training_state, averaged_weights, the Workdir, metrics, export).
+They are configured by their sections only (SECTIONS); `config.actions` refuses their names.
 Each is checked before training: a monitored metric must be one the model reports, and the
 actions that watch validation metrics need evaluations (config.eval.every_steps > 0).
 """
 
 import dataclasses
 
+from trainer import registry
 from trainer.actions.best_export import ExportBest
 from trainer.actions.early_stopping import EarlyStopping
 from trainer.actions.monitor import Monitor
@@ -13,6 +19,75 @@ from trainer.actions.plateau import ReduceOnPlateau
 from trainer.actions.recovery import RecoverFromDivergence
 from trainer.errors import HarnessError
 from trainer.loop.controller import Scheduled
+from trainer.workdir.directory import Workdir
+from trainer.workdir.training_state import TrainingState
+
+ACTIONS = registry.Registry("action", "config.actions.NAME.action")
+# The config section each recipe action is built from.
+SECTIONS = {
+    "recovery": "config.recovery",
+    "early_stopping": "config.early_stopping",
+    "reduce_on_plateau": "config.reduce_on_plateau",
+    "best_export": "config.export",
+}
+
+ACTIONS.register("recovery")(RecoverFromDivergence)
+
+
+@ACTIONS.register("early_stopping")
+def early_stopping(
+    *,
+    monitor: str,
+    mode: str,
+    patience: int,
+    min_delta: float,
+    metrics,
+    training_state: TrainingState,
+) -> EarlyStopping:
+    """Stops when validation `monitor` has not improved by more than `min_delta` (in `mode`:
+    min, max or auto) for `patience` evaluations; its progress is kept in `training_state`."""
+    return EarlyStopping(
+        monitor=_monitor(monitor, mode, min_delta, metrics, "config.early_stopping"),
+        patience=patience,
+        state=training_state.early_stopping,
+    )
+
+
+@ACTIONS.register("reduce_on_plateau")
+def reduce_on_plateau(
+    *,
+    monitor: str,
+    mode: str,
+    patience: int,
+    min_delta: float,
+    factor: float,
+    min_scale: float,
+    metrics,
+    training_state: TrainingState,
+) -> ReduceOnPlateau:
+    """Scales the learning rate by `factor` (not below `min_scale` of the peak) after
+    `patience` evaluations without improvement of validation `monitor` (`mode`, `min_delta`)."""
+    return ReduceOnPlateau(
+        monitor=_monitor(monitor, mode, min_delta, metrics, "config.reduce_on_plateau"),
+        patience=patience,
+        factor=factor,
+        min_scale=min_scale,
+        training_state=training_state,
+    )
+
+
+@ACTIONS.register("best_export")
+def best_export(
+    *, best_metric: str, best_mode: str, metrics, export, workdir: Workdir, averaged_weights
+) -> ExportBest:
+    """Exports the model to WORKDIR/export/best/ at each new best of validation `best_metric`
+    (`best_mode`: min, max or auto)."""
+    monitor = _monitor(
+        best_metric, best_mode, 0.0, metrics, "config.export", names=("best_metric", "best_mode")
+    )
+    return ExportBest(
+        monitor=monitor, export=export, workdir=workdir, averaged_weights=averaged_weights
+    )
 
 
 @dataclasses.dataclass
@@ -45,16 +120,21 @@ class RecipeActions:
 
 def recipe_actions(config, *, experiment, workdir, metrics, export) -> RecipeActions:
     """`metrics`: the names the model reports; `export(directory)`: exports the model there."""
-    state = experiment.training_state
-    actions = RecipeActions(
-        recovery=RecoverFromDivergence(
-            checkpointer=experiment.checkpointer,
-            training_state=state,
-            max_rollbacks=config.recovery.max_rollbacks,
-            loss_upper_bound=config.recovery.loss_upper_bound,
-            learning_rate_factor=config.recovery.learning_rate_factor,
-        )
-    )
+    # What a recipe action gets, when it declares it, besides its section's fields.
+    harness = {
+        "checkpointer": experiment.checkpointer,
+        "training_state": experiment.training_state,
+        "averaged_weights": experiment.averaged_weights,
+        "workdir": workdir,
+        "metrics": metrics,
+        "export": export,
+    }
+
+    def build(name: str, args: dict):
+        factory = ACTIONS.resolve(name)
+        return registry.call_with_args(factory, args, provided=harness, field=SECTIONS[name])
+
+    actions = RecipeActions(recovery=build("recovery", config.recovery.to_dict()))
     watched = {
         "early_stopping": config.early_stopping.monitor,
         "reduce_on_plateau": config.reduce_on_plateau.monitor,
@@ -74,43 +154,13 @@ def recipe_actions(config, *, experiment, workdir, metrics, export) -> RecipeAct
                 "(evaluations without improvement)."
             )
     if config.early_stopping.monitor:
-        section = config.early_stopping
-        actions.early_stopping = EarlyStopping(
-            monitor=_monitor(
-                section.monitor, section.mode, section.min_delta, metrics, "config.early_stopping"
-            ),
-            patience=section.patience,
-            state=state.early_stopping,
-        )
+        actions.early_stopping = build("early_stopping", config.early_stopping.to_dict())
     if config.reduce_on_plateau.monitor:
-        section = config.reduce_on_plateau
-        actions.reduce_on_plateau = ReduceOnPlateau(
-            monitor=_monitor(
-                section.monitor,
-                section.mode,
-                section.min_delta,
-                metrics,
-                "config.reduce_on_plateau",
-            ),
-            patience=section.patience,
-            factor=section.factor,
-            min_scale=section.min_scale,
-            training_state=state,
-        )
+        actions.reduce_on_plateau = build("reduce_on_plateau", config.reduce_on_plateau.to_dict())
     if config.export.best_metric:
-        actions.export_best = ExportBest(
-            monitor=_monitor(
-                config.export.best_metric,
-                config.export.best_mode,
-                0.0,
-                metrics,
-                "config.export",
-                names=("best_metric", "best_mode"),
-            ),
-            export=export,
-            workdir=workdir,
-            averaged_weights=experiment.averaged_weights,
-        )
+        # config.export's other fields are the final export's, not this action's.
+        best = {name: config.export[name] for name in ("best_metric", "best_mode")}
+        actions.export_best = build("best_export", best)
     return actions
 
 

@@ -1,18 +1,19 @@
 """Actions from the experiment file: `config.actions.NAME = {"action": ..., "every_steps": N, ...}`.
 
 `action` names a callable by import path (`my_project.actions:StopAtAccuracy`) or by a name
-registered in ACTIONS. The harness calls it once with the other fields as keyword arguments
+registered in ACTIONS (trainer/actions/recipes.py; the recipe actions there are set by their own
+config sections, not here). The harness calls it once with the other fields as keyword arguments
 (checked against its signature), plus `workdir` (the run's path) and `is_chief` if it declares
 them, and calls what it returns after each host loop (every `every_steps` steps when > 0) with
 the RunState. An action that raises ends the run with an error naming it; the last checkpoint
 stays as it was.
 """
 
-from trainer import registry as plugins
+from trainer import registry
+from trainer.actions.recipes import ACTIONS, SECTIONS
 from trainer.errors import HarnessError, first_line
 from trainer.loop.controller import RunState, Scheduled
 
-ACTIONS: dict = {}  # Built-in actions available by name.
 RESERVED = ("action", "every_steps")
 
 
@@ -30,8 +31,14 @@ def user_actions(actions_config, *, workdir: str, is_chief: bool) -> list[Schedu
         every_steps = fields.get("every_steps", 0)
         if not isinstance(every_steps, int) or every_steps < 0:
             raise HarnessError(f"{field}.every_steps={every_steps!r} must be 0 or a positive int.")
-        factory = plugins.resolve(fields["action"], ACTIONS, field=f"{field}.action")
-        action = plugins.call_with_args(
+        if fields["action"] in SECTIONS:  # They need the run's objects: built from the config.
+            section = SECTIONS[fields["action"]]
+            raise HarnessError(
+                f"{field}.action={fields['action']!r} is a recipe action, built from {section}: "
+                f"set {section} instead of {field}."
+            )
+        factory = ACTIONS.resolve(fields["action"], field=f"{field}.action")
+        action = registry.call_with_args(
             factory, args, provided={"workdir": workdir, "is_chief": is_chief}, field=field
         )
         if not callable(action):

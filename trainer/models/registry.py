@@ -12,39 +12,24 @@ each can be overridden on the command line).
 
 from collections.abc import Callable
 
-from trainer import registry as plugins
+from trainer import registry
 from trainer.errors import HarnessError
 from trainer.modeling.keras_api import keras
 
-MODELS: dict[str, Callable[..., keras.Model]] = {}
+MODELS = registry.Registry("model", "config.model.name")
+# Decorator: `@register("mlp")` makes the builder available as `config.model.name = "mlp"`.
+register = MODELS.register
 FROM_DATA = ("input_shape", "num_classes", "read_train_features")
-FIELD = "config.model.name"
-
-
-def register(name: str):
-    """Decorator: `@register("mlp")` makes the builder available as `config.model.name = "mlp"`."""
-
-    def decorator(builder):
-        if name in MODELS:
-            raise ValueError(f"Model {name!r} is registered twice.")
-        MODELS[name] = builder
-        return builder
-
-    return decorator
-
-
-def model_builder(name: str) -> Callable[..., keras.Model]:
-    """The builder registered as `name`, or the one at import path `module:callable`."""
-    return plugins.resolve(name, MODELS, field=FIELD)
 
 
 def default_model_args(name: str) -> dict:
     """The builder's keyword defaults, without the arguments that come from the data."""
-    return plugins.default_args(model_builder(name), provided=FROM_DATA)
+    return registry.default_args(MODELS.resolve(name), provided=FROM_DATA)
 
 
 def model_argument_names(name: str) -> list[str]:
-    return plugins.argument_names(model_builder(name), provided=FROM_DATA)
+    """The builder's keyword arguments that config.model.args may set."""
+    return registry.argument_names(MODELS.resolve(name), provided=FROM_DATA)
 
 
 def build_model(
@@ -52,8 +37,8 @@ def build_model(
 ) -> keras.Model:
     """Builds `model_config.name` with `model_config.args`. Call inside the strategy scope."""
     name = model_config.name
-    model = plugins.call_with_args(
-        model_builder(name),
+    model = registry.call_with_args(
+        MODELS.resolve(name),
         model_config.args.to_dict(),
         provided={
             "input_shape": input_shape,

@@ -19,7 +19,7 @@ import time
 import optuna
 from optuna.trial import TrialState
 
-from trainer import registry as plugins
+from trainer import registry
 from trainer.errors import HarnessError, StorageUnavailable, first_line
 from trainer.sweep import space
 
@@ -141,7 +141,7 @@ def make_pruner(name: str, args: dict) -> optuna.pruners.BasePruner:
 
 
 def _build(cls, args: dict, field: str):
-    return plugins.call_with_args(cls, args, provided={}, field=f"sweep.{field}")
+    return registry.call_with_args(cls, args, provided={}, field=f"sweep.{field}")
 
 
 def describe(sweep, parameters: dict, base_config: str, fixed: dict) -> dict:
