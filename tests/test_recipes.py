@@ -1,5 +1,5 @@
-"""The recipe's actions from the config: what runs, in which order, and the checks before
-training."""
+"""The recipe's actions from the config: what runs, and the checks before training (the order
+they run in is tests of trainer/run/schedule.py)."""
 
 import types
 
@@ -40,24 +40,13 @@ def _actions(tmp_path, **sections):
 
 def test_nothing_watches_validation_by_default(tmp_path):
     actions = _actions(tmp_path)
-    assert actions.on_validation() == []
+    assert (actions.early_stopping, actions.reduce_on_plateau, actions.export_best) == (None,) * 3
     assert actions.results() == {
         "rollbacks": [],
         "early_stopping": None,
         "learning_rate_reductions": None,
         "best_export": None,
     }
-
-
-def test_the_best_export_runs_before_a_plateau_and_a_stop(tmp_path):
-    actions = _actions(
-        tmp_path,
-        early_stopping__monitor="loss",
-        reduce_on_plateau__monitor="loss",
-        export__best_metric="accuracy",
-    )
-    names = [scheduled.name for scheduled in actions.on_validation()]
-    assert names == ["export_best", "reduce_on_plateau", "early_stopping"]
 
 
 @pytest.mark.parametrize(

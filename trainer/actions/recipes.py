@@ -18,7 +18,6 @@ from trainer.actions.monitor import Monitor
 from trainer.actions.plateau import ReduceOnPlateau
 from trainer.actions.recovery import RecoverFromDivergence
 from trainer.errors import HarnessError
-from trainer.loop.controller import Scheduled
 from trainer.workdir.directory import Workdir
 from trainer.workdir.training_state import TrainingState
 
@@ -96,16 +95,6 @@ class RecipeActions:
     early_stopping: EarlyStopping | None = None
     reduce_on_plateau: ReduceOnPlateau | None = None
     export_best: ExportBest | None = None
-
-    def on_validation(self) -> list[Scheduled]:
-        """The actions to run after the evaluation action, in this order: the best export
-        sees this step's model before a stop request ends the run."""
-        named = [
-            ("export_best", self.export_best),
-            ("reduce_on_plateau", self.reduce_on_plateau),
-            ("early_stopping", self.early_stopping),
-        ]
-        return [Scheduled(action, name=name) for name, action in named if action is not None]
 
     def results(self) -> dict:
         return {
