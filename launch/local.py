@@ -52,12 +52,10 @@ import time
 from absl import app, flags
 
 from launch.processes import describe, exit_status
-from launch.workers import Output, Workers, free_ports, tf_config
+from launch.workers import Output, Workers, free_ports
 from trainer.cli.config_flag import parse_flags
 from trainer.cli.console import fail
-from trainer.errors import PREEMPTED_EXIT_CODE, RETRYABLE_EXIT_CODES, RETRYABLE_EXIT_VARIABLE
-
-__all__ = ["free_ports", "launch", "tf_config"]  # Tests import all three from here.
+from trainer.errors import PREEMPTED_EXIT_CODE, RETRYABLE_EXIT_CODES, retryable_replacement
 
 PORT_RETRIES = 3
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -179,16 +177,9 @@ def _supervise(workers: Workers, stop: "_StopRequest", grace_s: float, out: Outp
         time.sleep(_POLL_S)
 
 
-def _replacement_code(env: dict) -> int | None:
-    """What the workers exit instead of 42, 43 and 75 (trainer.errors.process_exit_code's rule,
-    read from the workers' environment)."""
-    value = env.get(RETRYABLE_EXIT_VARIABLE, "")
-    return int(value) if value.isdigit() and 1 <= int(value) <= 255 else None
-
-
 def is_restartable(status: int, env: dict) -> bool:
     """Whether `--max_restarts` restarts after a worker's exit status (module docstring)."""
-    return status in (*RETRYABLE_EXIT_CODES, _replacement_code(env)) or status > 128
+    return status in (*RETRYABLE_EXIT_CODES, retryable_replacement(env)) or status > 128
 
 
 def stopped_exit_code(signum: int, returncodes: list[int], env: dict) -> int:
@@ -197,7 +188,7 @@ def stopped_exit_code(signum: int, returncodes: list[int], env: dict) -> int:
     that the signal ended."""
     if all(code == 0 for code in returncodes):
         return 0
-    saved = (PREEMPTED_EXIT_CODE, _replacement_code(env))
+    saved = (PREEMPTED_EXIT_CODE, retryable_replacement(env))
     if len(set(returncodes)) == 1 and returncodes[0] in saved:
         return returncodes[0]
     return exit_status(-signum)

@@ -14,6 +14,7 @@ from absl import logging
 
 from strategies.cluster import cluster_info, export_tf_config
 from strategies.devices import split_cpu_into_logical_devices
+from trainer.errors import first_line
 
 STRATEGY_NAMES = ("auto", "default", "one_device", "mirrored", "multi_worker_mirrored", "tpu")
 
@@ -155,9 +156,8 @@ def _connect_to_tpu(tpu: str, timeout_s: float):
         )
     if "error" in outcome:
         error = outcome["error"]
-        first_line = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
         raise StrategyError(
-            f"No TPU at {tpu!r} ({type(error).__name__}: {first_line}). "
+            f"No TPU at {tpu!r} ({type(error).__name__}: {first_line(error)}). "
             "Use --strategy=auto or --strategy=mirrored on machines without a TPU."
         ) from error
     return outcome["resolver"]

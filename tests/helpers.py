@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 
-from launch.local import free_ports, tf_config
+from launch.workers import free_ports, tf_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from configs.digits_image_folder import write_digits
+from examples.my_project.write_images import write_digits
 from tests.helpers import Cluster, assert_ok, raises_one_line, read_results, train
 from trainer.data.image_folder import ImageFolderSource
 
@@ -236,7 +236,7 @@ def _write_png(path, value: int) -> None:
 
 
 RUN = (
-    "--config=configs/digits_image_folder.py",
+    "--config=examples/my_project/image_folder.py",
     "--progress=quiet",
     "--config.train.steps=120",
     "--config.train.steps_per_loop=40",
@@ -322,7 +322,7 @@ def test_a_file_that_does_not_decode_is_named_in_one_line(digits_dir, tmp_path):
     with open(f"{folder}/3/broken.png", "w") as f:
         f.write("not an image")
     process = train(
-        "--config=configs/digits_image_folder.py",
+        "--config=examples/my_project/image_folder.py",
         f"--config.data.args.directory={folder}",
         "--config.train.steps=20",
         f"--workdir={tmp_path / 'run'}",

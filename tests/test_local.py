@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from launch.local import free_ports, launch, stopped_exit_code
+from launch.local import launch, stopped_exit_code
+from launch.workers import free_ports
 from tests.helpers import REPO, Cluster, read_results
 
 SHORT_RUN = (

@@ -17,7 +17,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from launch.local import free_ports
+from launch.workers import free_ports
 from tests.helpers import REPO, assert_one_line_error, read_results, run_module
 from trainer.sweep import study as studies
 from trainer.sweep.overrides import load_config_file

@@ -7,6 +7,7 @@ so its manifests set RETRYABLE_EXIT_VARIABLE and every retryable exit uses that 
 """
 
 import os
+from collections.abc import Mapping
 
 BAD_INPUT_EXIT_CODE = 2
 PREEMPTED_EXIT_CODE = 42  # Saved on SIGTERM: a restart policy retries, and the rerun resumes.
@@ -16,12 +17,22 @@ RETRYABLE_EXIT_CODES = (PREEMPTED_EXIT_CODE, PEER_LOST_EXIT_CODE, TEMPORARY_FAIL
 RETRYABLE_EXIT_VARIABLE = "TRAINER_RETRYABLE_EXIT_CODE"
 
 
+def retryable_replacement(environ: Mapping[str, str]) -> int | None:
+    """The code every retryable exit uses instead of its own under `environ`: its
+    $TRAINER_RETRYABLE_EXIT_CODE when that is written in digits and is 1-255, else None. A launcher
+    passes its workers' environment to know what they exit."""
+    value = environ.get(RETRYABLE_EXIT_VARIABLE, "")
+    digits = value.isascii() and value.isdigit()  # "²".isdigit() holds too, and int() fails.
+    return int(value) if digits and 1 <= int(value) <= 255 else None
+
+
 def process_exit_code(code: int) -> int:
     """`code`, or $TRAINER_RETRYABLE_EXIT_CODE in its place when `code` is retryable and that
     variable is set (e.g. 138, which TFJob retries: 128 + SIGUSR1, "reserved for user errors")."""
-    replacement = os.environ.get(RETRYABLE_EXIT_VARIABLE, "")
-    if code in RETRYABLE_EXIT_CODES and replacement.isdigit() and 1 <= int(replacement) <= 255:
-        return int(replacement)
+    if code in RETRYABLE_EXIT_CODES:
+        replacement = retryable_replacement(os.environ)
+        if replacement is not None:
+            return replacement
     return code
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from trainer.data.sources import SPLITS, DataSource, shuffled_batches
-from trainer.errors import HarnessError
+from trainer.errors import HarnessError, first_line
 from trainer.modeling.loss_labels import loss_kind
 
 
@@ -93,7 +93,7 @@ class ParquetSource(DataSource):
             parquet = self._pq.ParquetFile(_open(path))
         except Exception as e:  # pyarrow's ArrowInvalid and friends: not a Parquet file.
             raise HarnessError(
-                f"{path} is not a readable Parquet file: {str(e).splitlines()[0][:160]}"
+                f"{path} is not a readable Parquet file: {first_line(e, 160)}"
             ) from e
         with parquet:
             return parquet.schema_arrow, parquet.metadata
