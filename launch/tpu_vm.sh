@@ -288,6 +288,12 @@ EOF
 HOST_STATUS="$HOST_LOGS
 $(cat <<'EOF'
 host="$(hostname)"
+# Whether the run is alive is read before its exit file: a run that ends in between has written
+# that file by then (it writes it before it exits), so it never reads as stopped without one.
+alive=no
+if [ -f "$logs.pid" ] && ps -o args= -p "$(cat "$logs.pid")" 2>/dev/null | grep -q trainer.main; then
+  alive=yes
+fi
 if [ -f "$logs.exit" ]; then
   code="$(cat "$logs.exit")"
   case "$code" in
@@ -299,7 +305,7 @@ if [ -f "$logs.exit" ]; then
     *) meaning="failed: see the log" ;;
   esac
   echo "[$host] exited $code ($meaning)"
-elif [ -f "$logs.pid" ] && ps -o args= -p "$(cat "$logs.pid")" 2>/dev/null | grep -q trainer.main; then
+elif [ "$alive" = yes ]; then
   echo "[$host] running (pid $(cat "$logs.pid")): $(tail -n 1 "$logs.log")"
 elif [ -f "$logs.pid" ]; then
   echo "[$host] stopped without an exit code (killed, or the host restarted): see the log"

@@ -1,8 +1,9 @@
 """The pod template every shape shares: what runs, as whom, on which nodes, with what resources.
 
-Each pod passes the Kubernetes "restricted" Pod Security Standard (tests/test_k8s_pod_security.py
-checks every rule): it runs as the Dockerfile's user 1000, never as root, with no capabilities,
-no privilege escalation and the runtime's default seccomp profile, and mounts only an emptyDir.
+Each pod passes the Kubernetes "restricted" Pod Security Standard
+(tests/unit/launch/test_k8s_pod_security.py checks every rule): it runs as the Dockerfile's user
+1000, never as root, with no capabilities, no privilege escalation and the runtime's default seccomp
+profile, and mounts only an emptyDir.
 """
 
 import dataclasses

@@ -9,7 +9,7 @@ whose features are all numeric, every record has the same bytes except each feat
 values, so the batch is one uint8 array whose constant columns are broadcast and whose value
 columns are copied from the features at once. String features (variable length) take a
 per-example path in plain Python. Each TensorProto equals `tf.io.serialize_tensor`'s bytes
-(tests/test_record_encoding.py); features are written in the order given.
+(tests/unit/data/test_record_encoding.py); features are written in the order given.
 """
 
 import numpy as np

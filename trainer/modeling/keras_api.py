@@ -4,7 +4,7 @@ Keras 3 (`tf.keras` in TensorFlow 2.21). Keras builds its optimizer slots and co
 metric state lazily, on the first step; under more than one replica that first step runs inside
 the traced host loop, where creating variables fails. `create_all_variables` builds all of it
 eagerly, inside the strategy scope. It relies on `Model._symbolic_build`, which is private:
-tests/test_keras_api.py fails loudly if a Keras upgrade changes it.
+tests/unit/modeling/test_keras_api.py fails loudly if a Keras upgrade changes it.
 """
 
 import keras
@@ -46,8 +46,8 @@ def exclude_from_weight_decay(optimizer, variables) -> None:
     Keras matches its `var_names` patterns against a variable's short name ('kernel'), so the
     harness passes the variables it matched by path. Keras documents the call as valid before
     the optimizer is built, but its check of that is inert and the exclusion is read at each
-    step; the harness calls it after the eager build. tests/test_keras_api.py checks that an
-    excluded variable does not decay.
+    step; the harness calls it after the eager build. tests/unit/modeling/test_keras_api.py checks
+    that an excluded variable does not decay.
     """
     optimizer.exclude_from_weight_decay(var_list=list(variables))
 

@@ -1,0 +1,128 @@
+"""export_model in-process: both formats written, reloaded and checked, locally and on ram://."""
+
+import os
+import uuid
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from trainer.errors import HarnessError
+from trainer.modeling.keras_api import keras
+from trainer.workdir.directory import EXPORT, Workdir
+from trainer.workdir.export import TOLERANCE, check_export, export_model, load_keras_model
+
+FEATURES = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+
+
+def _model():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,), name="features")
+    x = keras.layers.Dense(8, activation="relu")(inputs)
+    outputs = keras.layers.Dense(3, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.fixture(params=["local", "ram"])
+def root(request, tmp_path):
+    if request.param == "local":
+        yield str(tmp_path / "run")
+        return
+    root = f"ram://export-test-{uuid.uuid4().hex}/run"  # Stands in for gs://.
+    yield root
+    if tf.io.gfile.exists(root):
+        tf.io.gfile.rmtree(root)
+
+
+def test_the_chief_writes_both_formats_and_checks_them(root):
+    model = _model()
+    exported = export_model(
+        model, Workdir(root, is_chief=True), keras_file=True, saved_model=True, check_on=FEATURES
+    )
+    assert exported["keras"] == f"{root}/{EXPORT}/model.keras"
+    assert exported["saved_model"] == f"{root}/{EXPORT}/saved_model"
+    assert not tf.io.gfile.isdir(exported["keras"]) and tf.io.gfile.exists(exported["keras"])
+    assert tf.io.gfile.exists(f"{exported['saved_model']}/saved_model.pb")
+    assert set(exported["max_abs_diff"]) == {"keras", "saved_model"}
+    # Softmax outputs are at most 1: the allowed difference is TOLERANCE itself.
+    assert exported["allowed_diff"] == pytest.approx(TOLERANCE, rel=1e-9)
+    for kind, difference in exported["max_abs_diff"].items():
+        assert 0.0 <= difference <= exported["allowed_diff"], kind
+
+    reloaded = load_keras_model(exported["keras"])
+    np.testing.assert_allclose(
+        reloaded(FEATURES, training=False).numpy(),
+        model(FEATURES, training=False).numpy(),
+        rtol=0,
+        atol=TOLERANCE,
+    )
+    served = tf.saved_model.load(exported["saved_model"])
+    np.testing.assert_allclose(
+        served.serve(FEATURES).numpy(), model(FEATURES).numpy(), rtol=0, atol=TOLERANCE
+    )
+
+
+def test_without_check_on_nothing_is_compared(root):
+    exported = export_model(
+        _model(), Workdir(root, is_chief=True), keras_file=True, saved_model=False
+    )
+    assert exported == {"keras": f"{root}/{EXPORT}/model.keras"}
+    assert tf.io.gfile.listdir(f"{root}/{EXPORT}") == ["model.keras"]
+
+
+def test_only_the_saved_model(root):
+    exported = export_model(
+        _model(),
+        Workdir(root, is_chief=True),
+        keras_file=False,
+        saved_model=True,
+        check_on=FEATURES,
+    )
+    assert set(exported) == {"saved_model", "max_abs_diff", "allowed_diff"}
+    assert set(exported["max_abs_diff"]) == {"saved_model"}
+    assert [p.rstrip("/") for p in tf.io.gfile.listdir(f"{root}/{EXPORT}")] == ["saved_model"]
+
+
+def test_a_non_chief_returns_nothing_and_writes_nothing(root):
+    workdir = Workdir(root, is_chief=False)
+    try:
+        exported = export_model(
+            _model(), workdir, keras_file=True, saved_model=True, check_on=FEATURES
+        )
+        assert exported == {}
+        assert not tf.io.gfile.exists(root)
+        assert not os.path.exists(workdir.write_path(EXPORT))  # The scratch export is gone.
+    finally:
+        workdir.close()
+
+
+def test_check_export_fails_when_a_reloaded_model_differs(tmp_path):
+    model = _model()
+    exported = export_model(
+        model, Workdir(str(tmp_path), is_chief=True), keras_file=True, saved_model=True
+    )
+    differences, allowed = check_export(model, exported, FEATURES)  # Same weights: passes.
+    assert max(differences.values()) <= allowed
+
+    for variable in model.trainable_variables:  # The in-memory model moves on; the files don't.
+        variable.assign(variable.numpy() + 0.5)
+    with pytest.raises(HarnessError) as raised:
+        check_export(model, exported, FEATURES)
+    message = str(raised.value)
+    assert exported["keras"] in message  # The first format checked is named.
+    assert "predicts differently" in message
+
+    with pytest.raises(HarnessError, match="saved_model"):
+        check_export(model, {"saved_model": exported["saved_model"]}, FEATURES)
+
+
+def test_a_keras_file_that_cannot_be_reloaded_is_one_error_with_advice(tmp_path):
+    class Unregistered(keras.layers.Layer):  # Not registered with Keras: no way back.
+        def call(self, x):
+            return x * 2.0
+
+    inputs = keras.Input((4,), name="features")
+    model = keras.Model(inputs, keras.layers.Dense(3)(Unregistered()(inputs)))
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    with pytest.raises(HarnessError, match="cannot be reloaded.*register_keras_serializable"):
+        export_model(model, workdir, keras_file=True, saved_model=False, check_on=FEATURES)
