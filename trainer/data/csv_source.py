@@ -96,72 +96,49 @@ class CsvSource(InMemorySource):
         task: auto | classification | regression (auto: see the module's docstring).
         loss: config.train.loss, passed by the harness (task="auto" reads it).
         """
-        if not path:
-            raise HarnessError(
-                "config.data.args.path is empty: set it to a CSV file, e.g. "
-                "--config.data.args.path=../shared/datasets/california_housing/housing.csv"
-            )
-        if missing not in MISSING:
-            raise HarnessError(
-                f"config.data.args.missing={missing!r}: use one of {', '.join(MISSING)}."
-            )
-        if task not in TASKS:
-            raise HarnessError(f"config.data.args.task={task!r}: use one of {', '.join(TASKS)}.")
-        if recipe and recipe not in RECIPES:
-            raise HarnessError(
-                f"config.data.args.recipe={recipe!r}: use '' or one of {', '.join(RECIPES)}."
-            )
+        _check_args(path, missing, task, recipe)
         header, rows = _read(path)
         categorical = tuple(categorical)
-        if recipe:
-            numeric_names = list(RECIPES[recipe][0])
-        elif features:
-            numeric_names = list(features)
-        else:
-            numeric_names = [c for c in header if c != label and c not in categorical]
-        absent = [name for name in (label, *categorical, *numeric_names) if name not in header]
-        if absent:
-            raise HarnessError(f"{path} has no column(s) {absent}; its columns are {header}.")
-        numeric = {name: _numeric_column(path, header, rows, name) for name in numeric_names}
-        texts = np.array([row[header.index(label)].strip() for row in rows])
-        classes = _is_classification(path, label, texts, task, loss)
-        labels = _numeric_labels(texts) if not classes else np.where(texts == "", np.nan, 0.0)
+        numeric = _numeric_columns(path, header, rows, label, features, categorical, recipe)
+        texts, classes, labels = _label_column(path, header, rows, label, task, loss)
         if recipe:
             numeric = RECIPES[recipe][1](numeric)
         train, validation, test = _split(len(rows), validation_fraction, test_fraction, split_seed)
-        matrix = np.stack(list(numeric.values()), axis=1)
-        self.rows_with_missing = int(np.isnan(matrix).any(axis=1).sum())
-        self.feature_names = list(numeric)
-        matrix, keep = self._handle_missing(matrix, missing, train)
+        matrix, keep = self._feature_matrix(numeric, missing, train)
         if np.isnan(labels).any():
             keep &= ~np.isnan(labels)
-        strings = {
-            name: np.array([row[header.index(name)] for row in rows]) for name in categorical
-        }
+        strings = _string_columns(header, rows, categorical)
         groups = self._input_groups(path, dict(inputs or {}))
         if classes:
-            if label_scale != 1.0:
-                raise HarnessError(
-                    f"config.data.args.label_scale={label_scale} scales a regression target, "
-                    f"but {label!r} holds classes: leave it at 1 (or set task=regression)."
-                )
-            self.class_names, class_index = _classes(path, label, texts, train[keep[train]])
+            class_index = self._class_index(path, label, label_scale, texts, train[keep[train]])
         splits = {}
         for name, index in (("train", train), ("validation", validation), ("test", test)):
             index = index[keep[index]]
-            x = matrix[index].astype(np.float32)
-            if groups:
-                x = {group: x[:, columns] for group, columns in groups.items()}
-            elif strings:
-                x = {"numeric": x}
-            if strings:
-                x.update({col: values[index] for col, values in strings.items()})
+            x = _split_features(matrix, index, groups, strings)
             if classes:
                 y = _class_indices(path, label, name, texts[index], class_index)
             else:
                 y = (labels[index] * label_scale).astype(np.float32)[:, None]
             splits[name] = (x, y)
         super().__init__(splits, num_classes=len(self.class_names) if classes else None)
+
+    def _feature_matrix(self, numeric: dict[str, np.ndarray], missing: str, train):
+        """The numeric columns as one matrix, missing values handled; sets rows_with_missing and
+        feature_names. Returns (matrix, rows kept)."""
+        matrix = np.stack(list(numeric.values()), axis=1)
+        self.rows_with_missing = int(np.isnan(matrix).any(axis=1).sum())
+        self.feature_names = list(numeric)
+        return self._handle_missing(matrix, missing, train)
+
+    def _class_index(self, path, label, label_scale, texts, train_index) -> dict[str, int]:
+        """Sets class_names to the train split's classes; returns class name -> index."""
+        if label_scale != 1.0:
+            raise HarnessError(
+                f"config.data.args.label_scale={label_scale} scales a regression target, "
+                f"but {label!r} holds classes: leave it at 1 (or set task=regression)."
+            )
+        self.class_names, class_index = _classes(path, label, texts, train_index)
+        return class_index
 
     def _input_groups(self, path, inputs: dict) -> dict[str, list[int]]:
         """{input name: column indices in the feature matrix} for `config.data.args.inputs`."""
@@ -197,6 +174,25 @@ class CsvSource(InMemorySource):
         return filled, keep
 
 
+def _check_args(path: str, missing: str, task: str, recipe: str) -> None:
+    """Rejects an empty path, then an unknown missing, task or recipe."""
+    if not path:
+        raise HarnessError(
+            "config.data.args.path is empty: set it to a CSV file, e.g. "
+            "--config.data.args.path=../shared/datasets/california_housing/housing.csv"
+        )
+    if missing not in MISSING:
+        raise HarnessError(
+            f"config.data.args.missing={missing!r}: use one of {', '.join(MISSING)}."
+        )
+    if task not in TASKS:
+        raise HarnessError(f"config.data.args.task={task!r}: use one of {', '.join(TASKS)}.")
+    if recipe and recipe not in RECIPES:
+        raise HarnessError(
+            f"config.data.args.recipe={recipe!r}: use '' or one of {', '.join(RECIPES)}."
+        )
+
+
 def _read(path: str):
     try:
         with tf.io.gfile.GFile(path, "r") as f:
@@ -218,6 +214,23 @@ def _read(path: str):
     return header, rows
 
 
+def _numeric_columns(
+    path, header, rows, label, features, categorical, recipe
+) -> dict[str, np.ndarray]:
+    """The raw numeric columns by name: the recipe's, `features`, or every column but the label
+    and the categorical ones. Every column named, the label's included, must be in the file."""
+    if recipe:
+        numeric_names = list(RECIPES[recipe][0])
+    elif features:
+        numeric_names = list(features)
+    else:
+        numeric_names = [c for c in header if c != label and c not in categorical]
+    absent = [name for name in (label, *categorical, *numeric_names) if name not in header]
+    if absent:
+        raise HarnessError(f"{path} has no column(s) {absent}; its columns are {header}.")
+    return {name: _numeric_column(path, header, rows, name) for name in numeric_names}
+
+
 def _numeric_column(path, header, rows, name) -> np.ndarray:
     column = header.index(name)
     values = np.empty(len(rows))
@@ -231,6 +244,20 @@ def _numeric_column(path, header, rows, name) -> np.ndarray:
                 "in config.data.args.categorical or fix the file."
             ) from e
     return values
+
+
+def _string_columns(header, rows, categorical) -> dict[str, np.ndarray]:
+    """The categorical columns as they are in the file, for a StringLookup inside the model."""
+    return {name: np.array([row[header.index(name)] for row in rows]) for name in categorical}
+
+
+def _label_column(path, header, rows, label, task: str, loss: str):
+    """The label column's stripped texts, whether they are classes, and their numbers (for
+    classes 0, with NaN where a label is empty and its row is to be dropped)."""
+    texts = np.array([row[header.index(label)].strip() for row in rows])
+    classes = _is_classification(path, label, texts, task, loss)
+    labels = _numeric_labels(texts) if not classes else np.where(texts == "", np.nan, 0.0)
+    return texts, classes, labels
 
 
 def _is_classification(path, label, texts, task: str, loss: str) -> bool:
@@ -290,6 +317,19 @@ def _class_indices(path, label, split, texts, class_index) -> np.ndarray:
             "them. Change split_seed or the fractions, or fix the labels."
         )
     return np.array([class_index[t] for t in texts], dtype=np.int32)
+
+
+def _split_features(matrix, index, groups: dict[str, list[int]], strings: dict[str, np.ndarray]):
+    """One split's features: a float32 matrix, a dict of inputs (`groups`), or, with string
+    columns, a dict of those and the numeric matrix (or inputs)."""
+    x = matrix[index].astype(np.float32)
+    if groups:
+        x = {group: x[:, columns] for group, columns in groups.items()}
+    elif strings:
+        x = {"numeric": x}
+    if strings:
+        x.update({col: values[index] for col, values in strings.items()})
+    return x
 
 
 def _split(count: int, validation_fraction: float, test_fraction: float, seed: int):

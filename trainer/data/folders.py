@@ -50,6 +50,20 @@ class FolderSource(DataSource):
         seed: int,
     ) -> None:
         """Finds every split's files; sets class_names, num_classes and the splits' files."""
+        self._check_layout(directory, train_dir, validation_dir, test_dir)
+        own = {"validation": validation_dir, "test": test_dir}
+        carved = self._carved_fractions(own, validation_fraction, test_fraction)
+        field = "directory" if directory else "train_dir"
+        base = (directory or train_dir).rstrip("/")
+        files, labels = self._files(base, self._choose_classes(base, field, classes), field)
+        self._splits = self._carve(files, labels, carved, split_seed, base)
+        for split, folder in own.items():
+            if folder:
+                self._splits[split] = self._split_folder(folder.rstrip("/"), split, base)
+        self._seed = seed
+
+    def _check_layout(self, directory: str, train_dir: str, validation_dir: str, test_dir: str):
+        """Rejects both layouts at once, then neither."""
         if directory and (train_dir or validation_dir or test_dir):
             raise HarnessError(
                 f"Both {ARGS}.directory and a split folder ({ARGS}.train_dir, validation_dir or "
@@ -62,7 +76,12 @@ class FolderSource(DataSource):
                 f"{self.kind} files per class, or set {ARGS}.train_dir (and validation_dir, "
                 "test_dir) for a folder per split."
             )
-        own = {"validation": validation_dir, "test": test_dir}
+
+    def _carved_fractions(
+        self, own: dict[str, str], validation_fraction: float, test_fraction: float
+    ) -> dict[str, float]:
+        """{split: fraction} of the splits without a folder of their own, which are cut from
+        train's files; each fraction, and their sum, must leave files for training."""
         fractions = {"validation": validation_fraction, "test": test_fraction}
         carved = [split for split in ("validation", "test") if not own[split]]
         for split in carved:
@@ -76,8 +95,11 @@ class FolderSource(DataSource):
                 f"{sum(fractions[s] for s in carved)} leaves no {self.kind} for training: "
                 "make their sum less than 1."
             )
-        field = "directory" if directory else "train_dir"
-        base = (directory or train_dir).rstrip("/")
+        return {split: fractions[split] for split in carved}
+
+    def _choose_classes(self, base: str, field: str, classes) -> dict[str, str]:
+        """Sets class_names and num_classes: `classes` if given, else base's class folders in
+        sorted order. Returns {class name: folder} in that order."""
         found = _class_folders(base, field)
         names = tuple(str(c) for c in classes) or tuple(sorted(found))
         unknown = [name for name in names if name not in found]
@@ -87,27 +109,28 @@ class FolderSource(DataSource):
                 f"class folders are {sorted(found)}."
             )
         self.class_names, self.num_classes = names, len(names)
-        files, labels = self._files(base, {name: found[name] for name in names}, field)
-        order = np.random.default_rng(split_seed).permutation(len(files))
+        return {name: found[name] for name in names}
+
+    def _carve(self, files: list[str], labels: np.ndarray, carved: dict[str, float], seed, base):
+        """{split: (files, labels)}: each carved split a seeded `carved` fraction of the files,
+        train the rest, each in sorted order."""
+        order = np.random.default_rng(seed).permutation(len(files))
         taken = 0
-        self._splits = {}
-        for split in carved:
-            count = int(round(len(files) * fractions[split]))
-            if fractions[split] > 0 and count == 0:
+        splits = {}
+        for split, fraction in carved.items():
+            count = int(round(len(files) * fraction))
+            if fraction > 0 and count == 0:
                 raise HarnessError(
-                    f"{ARGS}.{split}_fraction={fractions[split]} of the {len(files)} "
+                    f"{ARGS}.{split}_fraction={fraction} of the {len(files)} "
                     f"{self.kind} files in {base} is none: raise it, or give {split} a folder "
                     f"of its own ({ARGS}.{split}_dir)."
                 )
             index = np.sort(order[taken : taken + count])
-            self._splits[split] = ([files[i] for i in index], labels[index])
+            splits[split] = ([files[i] for i in index], labels[index])
             taken += count
         index = np.sort(order[taken:])
-        self._splits["train"] = ([files[i] for i in index], labels[index])
-        for split, folder in own.items():
-            if folder:
-                self._splits[split] = self._split_folder(folder.rstrip("/"), split, base)
-        self._seed = seed
+        splits["train"] = ([files[i] for i in index], labels[index])
+        return splits
 
     def _split_folder(self, folder: str, split: str, base: str):
         """A split's own folder, labelled with train's classes."""

@@ -48,45 +48,15 @@ class NpzSource(InMemorySource):
         loss: config.train.loss, passed by the harness: integer labels under a regression loss
           are a target, not class ids.
         """
-        names = (features,) if isinstance(features, str) else tuple(features)
-        if not names:
-            raise HarnessError(
-                "config.data.args.features is empty: name the features array(s), e.g. ('x',)."
-            )
-        files = {"train": train, "validation": validation, "test": test}
-        if path and any(files.values()):
-            raise HarnessError(
-                f"config.data.args sets both path={path!r} and per-split files: set path to cut "
-                "one file into splits, or train, validation and test, not both."
-            )
+        names = _feature_names(features)
+        where = _split_files(path, {"train": train, "validation": validation, "test": test})
         if path:
-            arrays = _load(path, (*names, label))
-            rows = _split(len(arrays[label]), validation_fraction, test_fraction, split_seed)
-            where = dict.fromkeys(SPLITS, path)
-            per_split = {
-                split: {name: a[index] for name, a in arrays.items()}
-                for split, index in zip(SPLITS, rows, strict=True)
-            }
+            per_split = _cut(
+                path, (*names, label), label, validation_fraction, test_fraction, split_seed
+            )
         else:
-            missing = [split for split in SPLITS if not files[split]]
-            if len(missing) == len(SPLITS):
-                raise HarnessError(
-                    "config.data.args.path is empty: set it to a .npz file, or set "
-                    "config.data.args.train, validation and test to one file each."
-                )
-            if missing:
-                raise HarnessError(
-                    f"config.data.args.{missing[0]} is empty: set all of train, validation and "
-                    "test to a .npz file, or set path to cut one file into splits."
-                )
-            where = files
-            per_split = {split: _load(files[split], (*names, label)) for split in SPLITS}
-        for split in SPLITS:
-            if not len(per_split[split][label]):
-                raise HarnessError(
-                    f"The {split} split from {where[split]} is empty: give it rows (or, with "
-                    "path, larger validation_fraction and test_fraction)."
-                )
+            per_split = {split: _load(where[split], (*names, label)) for split in SPLITS}
+        _check_not_empty(per_split, where, label)
         labels = {split: per_split[split][label] for split in SPLITS}
         if loss_kind(loss) == "regression":  # An integer price is a target too.
             labels = {split: values.astype(np.float32) for split, values in labels.items()}
@@ -96,6 +66,58 @@ class NpzSource(InMemorySource):
             x = {name: _features(per_split[split][name]) for name in names}
             splits[split] = (x[names[0]] if len(names) == 1 else x, _labels(labels[split]))
         super().__init__(splits, num_classes=num_classes)
+
+
+def _feature_names(features) -> tuple[str, ...]:
+    """`features` as a tuple of array names (one name may be given as a string)."""
+    names = (features,) if isinstance(features, str) else tuple(features)
+    if not names:
+        raise HarnessError(
+            "config.data.args.features is empty: name the features array(s), e.g. ('x',)."
+        )
+    return names
+
+
+def _split_files(path: str, files: dict[str, str]) -> dict[str, str]:
+    """The file each split comes from: `path` for all, or its own of `files` (all or none)."""
+    if path and any(files.values()):
+        raise HarnessError(
+            f"config.data.args sets both path={path!r} and per-split files: set path to cut "
+            "one file into splits, or train, validation and test, not both."
+        )
+    if path:
+        return dict.fromkeys(SPLITS, path)
+    missing = [split for split in SPLITS if not files[split]]
+    if len(missing) == len(SPLITS):
+        raise HarnessError(
+            "config.data.args.path is empty: set it to a .npz file, or set "
+            "config.data.args.train, validation and test to one file each."
+        )
+    if missing:
+        raise HarnessError(
+            f"config.data.args.{missing[0]} is empty: set all of train, validation and "
+            "test to a .npz file, or set path to cut one file into splits."
+        )
+    return files
+
+
+def _cut(path, names, label, validation_fraction, test_fraction, seed) -> dict[str, dict]:
+    """{split: {name: array}} of one file cut by seeded fractions, as the CSV source cuts."""
+    arrays = _load(path, names)
+    rows = _split(len(arrays[label]), validation_fraction, test_fraction, seed)
+    return {
+        split: {name: a[index] for name, a in arrays.items()}
+        for split, index in zip(SPLITS, rows, strict=True)
+    }
+
+
+def _check_not_empty(per_split: dict[str, dict], where: dict[str, str], label: str) -> None:
+    for split in SPLITS:
+        if not len(per_split[split][label]):
+            raise HarnessError(
+                f"The {split} split from {where[split]} is empty: give it rows (or, with "
+                "path, larger validation_fraction and test_fraction)."
+            )
 
 
 def _load(path: str, names: tuple[str, ...]) -> dict[str, np.ndarray]:

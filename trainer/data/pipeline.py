@@ -53,8 +53,8 @@ def make_dataset_fn(
     sizes `eval_batch_sizes` plans, every pipeline keeping every n-th of them; `max_steps` > 0
     limits an evaluation to that many global batches. `class_weights` (training only) gives
     each example the weight of its class, as Keras's `fit(class_weight=...)` does. The function
-    must run eagerly (as
-    `distribute_datasets_from_function` runs it): it may count the evaluation split.
+    must run eagerly (as `distribute_datasets_from_function` runs it): it may count the
+    evaluation split.
     """
 
     def cached(dataset: tf.data.Dataset, input_context) -> tf.data.Dataset:
@@ -72,35 +72,49 @@ def make_dataset_fn(
             return _evaluation_batches(
                 source, split, input_context, batch_size, max_steps, cached
             ).prefetch(tf.data.AUTOTUNE)
-        pipeline_seed = seed + (input_context.input_pipeline_id if source.shards_itself else 0)
-        dataset = source.training_batches(split, batch_size, seed=seed)
-        if dataset is None and cache == "memory" and not source.streams(split):
-            # Decoded once, then batched as arrays.
-            arrays = _in_memory(source.examples(split, input_context), MATERIALIZE_BYTES)
-            if arrays is not None:
-                dataset = shuffled_batches(arrays, batch_size, pipeline_seed)
-        if dataset is None:
-            dataset = cached(source.examples(split, input_context), input_context)
-            dataset = dataset.shuffle(
-                shuffle_buffer, seed=pipeline_seed, reshuffle_each_iteration=True
-            ).repeat()
-            dataset = dataset.batch(batch_size, drop_remainder=True)
-        if not source.shards_itself and input_context.num_input_pipelines > 1:
-            dataset = dataset.shard(
-                input_context.num_input_pipelines, input_context.input_pipeline_id
-            )
-        if class_weights:  # After sharding: only this pipeline's batches.
-            dataset = dataset.map(
-                _weigh_by_class(class_weights), num_parallel_calls=tf.data.AUTOTUNE
-            )
-        if max_steps:
-            replicas_per_pipeline = (
-                input_context.num_replicas_in_sync // input_context.num_input_pipelines
-            )
-            dataset = dataset.take(max_steps * replicas_per_pipeline)
+        dataset = _training_batches(
+            source, split, input_context, batch_size, seed, shuffle_buffer, cache, cached
+        )
+        dataset = _pipeline_share(dataset, source, input_context, class_weights, max_steps)
         return dataset.prefetch(tf.data.AUTOTUNE)
 
     return dataset_fn
+
+
+def _training_batches(
+    source, split, input_context, batch_size, seed, shuffle_buffer, cache, cached
+) -> tf.data.Dataset:
+    """The split's per-replica batches, shuffled (seeded) and repeated forever: the source's own,
+    else arrays decoded once and batched as such, else example by example."""
+    pipeline_seed = seed + (input_context.input_pipeline_id if source.shards_itself else 0)
+    dataset = source.training_batches(split, batch_size, seed=seed)
+    if dataset is None and cache == "memory" and not source.streams(split):
+        # Decoded once, then batched as arrays.
+        arrays = _in_memory(source.examples(split, input_context), MATERIALIZE_BYTES)
+        if arrays is not None:
+            dataset = shuffled_batches(arrays, batch_size, pipeline_seed)
+    if dataset is None:
+        dataset = cached(source.examples(split, input_context), input_context)
+        dataset = dataset.shuffle(
+            shuffle_buffer, seed=pipeline_seed, reshuffle_each_iteration=True
+        ).repeat()
+        dataset = dataset.batch(batch_size, drop_remainder=True)
+    return dataset
+
+
+def _pipeline_share(dataset, source, input_context, class_weights, max_steps) -> tf.data.Dataset:
+    """This input pipeline's training batches (every n-th, unless the source shards itself),
+    weighted by class if asked, and limited to `max_steps` global batches when set."""
+    if not source.shards_itself and input_context.num_input_pipelines > 1:
+        dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+    if class_weights:  # After sharding: only this pipeline's batches.
+        dataset = dataset.map(_weigh_by_class(class_weights), num_parallel_calls=tf.data.AUTOTUNE)
+    if max_steps:
+        replicas_per_pipeline = (
+            input_context.num_replicas_in_sync // input_context.num_input_pipelines
+        )
+        dataset = dataset.take(max_steps * replicas_per_pipeline)
+    return dataset
 
 
 def _in_memory(dataset: tf.data.Dataset, limit: int):
