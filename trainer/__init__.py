@@ -27,13 +27,20 @@ Imports go down this list of layers, never up (tests/unit/test_layers.py enforce
     workdir                             what a run writes
     data, models                        what is trained on, and what is trained
     modeling, cloud, cli                Keras pieces; cloud services; the command line
-    errors, registry                    the foundation: import nothing of the harness
+    errors, registry                    the foundation (registry imports only errors)
 
 Packages of one layer do not import each other. `strategies/` (devices, cluster, precision)
 imports only the foundation; `launch/` only the foundation and `cli`.
 
-Commands keep their paths as thin modules: `trainer.prepare` runs trainer/data/prepare.py,
-`trainer.data_bench` trainer/bench/data_pipeline.py, `trainer.report` trainer/workdir/curves.py;
-`trainer.bench` and `trainer.sweep` are packages with a `__main__`. Each is also a console
-script (pyproject.toml).
+Paths users know, kept where the code moved (the only re-exports):
+
+    python -m trainer.prepare      trainer/data/prepare.py
+    python -m trainer.data_bench   trainer/bench/data_pipeline.py
+    python -m trainer.report       trainer/workdir/curves.py
+    trainer.actions.RunState       trainer/loop/controller.py
+    trainer.run.run_experiment     trainer/run/training.py
+
+`trainer.bench` and `trainer.sweep` are packages with a `__main__`; every command is also a
+console script (pyproject.toml). `trainer.models.register` and `trainer.data.DataSource` are
+the packages' own API.
 """

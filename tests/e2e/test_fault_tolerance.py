@@ -30,7 +30,8 @@ SHORTEST_GRACE_S = 15
 
 
 def test_sigterm_on_gcp_saves_on_every_worker_at_the_same_step_and_a_relaunch_finishes(workdir):
-    # Where a GCE metadata server answers, TensorFlow's own handler ignores SIGTERM (DESIGN.md):
+    # Where a GCE metadata server answers, TensorFlow's own handler ignores SIGTERM
+    # (trainer/cloud/preemption.py):
     # each worker sees a stand-in one, as on a GKE node.
     metadata = MetadataServer()
     cluster = Cluster([workdir, workdir], *LONG_RUN, env=metadata.environment)

@@ -217,3 +217,18 @@ def test_the_default_command_needs_no_flags(tmp_path):
     results = read_results(tmp_path / "trainer" / "digits_mlp")
     assert results["config"] == "digits_mlp" and results["step"] == 20
     assert time.monotonic() - began < 120
+
+
+def test_the_console_script_is_the_same_command(workdir):
+    """`trainer` (pyproject.toml's console script, installed by pip beside the interpreter)."""
+    script = os.path.join(os.path.dirname(sys.executable), "trainer")
+    if not os.path.isfile(script):
+        pytest.skip("the project is not pip-installed in this environment")
+    process = subprocess.run(
+        [script, f"--workdir={workdir}", "--config.train.stepz=5"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert_one_line_error(process, "stepz")

@@ -4,7 +4,8 @@ Kubernetes, Spot VMs and `launch.local` send SIGTERM, wait a grace period, then 
 worker that only trains on loses everything since its last periodic checkpoint. TensorFlow's
 `PreemptionCheckpointHandler` does not do this where users run: when a GCE metadata server
 answers (every GCE VM, Cloud TPU VM and GKE node) it stops watching SIGTERM — on CPU machines it
-only warns, on GPU machines it polls the maintenance notice instead (DESIGN.md). So the harness
+only warns, on GPU machines it polls the maintenance notice instead (seen on TF 2.21 with a
+stand-in metadata server: SIGTERM to a worker saved nothing). So the harness
 watches for itself, the same way everywhere:
 
 - `TerminationWatcher` takes SIGTERM, and polls the metadata server (when one answers) for a
