@@ -15,6 +15,7 @@ import pytest
 from optuna.trial import TrialState
 
 from tests.support.helpers import REPO, assert_one_line_error, read_results, run_module
+from tests.support.postgres import postgres_server
 from trainer.sweep import study as studies
 from trainer.sweep.overrides import load_config_file
 
@@ -196,6 +197,12 @@ def test_a_grid_runs_each_point_under_two_workers_and_a_failing_trial_does_not_e
     assert broken.state == TrialState.FAIL
     assert "no_such_optimizer" in broken.user_attrs[studies.FAIL_REASON]
     assert f"trial {broken.number} failed" in process.stdout
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    with postgres_server() as url:
+        yield url
 
 
 @pytest.mark.parametrize("storage", ["journal", "postgresql"])

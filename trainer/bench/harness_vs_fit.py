@@ -197,34 +197,20 @@ def _bench_model(workload, precisions, labels, peaks, **options) -> dict:
     for asked in precisions:
         contenders = _contenders(workload, dataset, labels, asked, options)
         first_step = {key: contender.start() for key, contender in contenders.items()}
-        seconds = {key: [] for key in contenders}
-        # Turns, so that a noisy moment hurts every contender alike, in a new order every round:
-        # on the small models the contender that went first was up to 1.2x faster than the same
-        # computation later in the round.
-        for round_number in range(repeats):
-            order = list(contenders.items())
-            random.Random(round_number).shuffle(order)
-            for key, contender in order:
-                seconds[key].append(contender.time(steps))
-            input_seconds.append(_time_input(dataset(), steps))
+        seconds, round_input_seconds = _time_in_turns(contenders, dataset, steps, repeats)
+        input_seconds += round_input_seconds
         per_sec = {key: steps * batch / statistics.median(s) for key, s in seconds.items()}
-        fits = [per_sec[key] for key, contender in contenders.items() if contender.fit]
-        for key, contender in contenders.items():
-            peak = peaks.peak(contender.precision)
-            results[key] = {
-                "contender": contender.label,
-                "precision": contender.precision,
-                "asked_precision": asked,
-                "jit_compile": contender.jit_compile,
-                "steps_per_execution": contender.steps_per_execution,
-                "examples_per_sec": per_sec[key],
-                "ratio_to_keras3_fit": _ratio(per_sec, key, _key("keras3_fit", asked)),
-                "ratio_to_tf_keras_fit_spe": _ratio(per_sec, key, _key("tf_keras_fit_spe", asked)),
-                "ratio_to_best_fit": per_sec[key] / max(fits) if fits else None,
-                "model_flops_utilization": per_sec[key] * train_flops / peak if peak else None,
-                "time_to_first_step_s": first_step[key],
-                "round_seconds": seconds[key],
-            }
+        results.update(
+            _contender_results(
+                contenders,
+                asked,
+                per_sec=per_sec,
+                first_step=first_step,
+                seconds=seconds,
+                peaks=peaks,
+                train_flops=train_flops,
+            )
+        )
         del contenders
         gc.collect()
     return {
@@ -235,6 +221,47 @@ def _bench_model(workload, precisions, labels, peaks, **options) -> dict:
         "input_examples_per_sec": steps * batch / statistics.median(input_seconds),
         "contenders": results,
     }
+
+
+def _time_in_turns(contenders: dict, dataset, steps: int, repeats: int):
+    """`repeats` rounds of `steps` steps of each contender, then of the input alone; returns
+    each contender's seconds per round and the input's."""
+    seconds, input_seconds = {key: [] for key in contenders}, []
+    # Turns, so that a noisy moment hurts every contender alike, in a new order every round:
+    # on the small models the contender that went first was up to 1.2x faster than the same
+    # computation later in the round.
+    for round_number in range(repeats):
+        order = list(contenders.items())
+        random.Random(round_number).shuffle(order)
+        for key, contender in order:
+            seconds[key].append(contender.time(steps))
+        input_seconds.append(_time_input(dataset(), steps))
+    return seconds, input_seconds
+
+
+def _contender_results(
+    contenders: dict, asked: str, *, per_sec, first_step, seconds, peaks, train_flops
+) -> dict:
+    """Each contender's entry in the results: its rate, ratios to the fits, MFU and times."""
+    fits = [per_sec[key] for key, contender in contenders.items() if contender.fit]
+    results = {}
+    for key, contender in contenders.items():
+        peak = peaks.peak(contender.precision)
+        results[key] = {
+            "contender": contender.label,
+            "precision": contender.precision,
+            "asked_precision": asked,
+            "jit_compile": contender.jit_compile,
+            "steps_per_execution": contender.steps_per_execution,
+            "examples_per_sec": per_sec[key],
+            "ratio_to_keras3_fit": _ratio(per_sec, key, _key("keras3_fit", asked)),
+            "ratio_to_tf_keras_fit_spe": _ratio(per_sec, key, _key("tf_keras_fit_spe", asked)),
+            "ratio_to_best_fit": per_sec[key] / max(fits) if fits else None,
+            "model_flops_utilization": per_sec[key] * train_flops / peak if peak else None,
+            "time_to_first_step_s": first_step[key],
+            "round_seconds": seconds[key],
+        }
+    return results
 
 
 def _key(label: str, precision: str) -> str:

@@ -7,6 +7,8 @@ mismatch here is one line naming the labels' range or shape, the output's shape 
 and the config field to change. Losses the harness does not know by name are not checked.
 """
 
+import dataclasses
+
 import numpy as np
 
 from trainer.errors import HarnessError
@@ -37,6 +39,28 @@ def check_labels(outputs, labels, *, loss, ignore_class=None) -> None:
         _check(outputs, labels, loss, kind, "the model's output")
 
 
+@dataclasses.dataclass(frozen=True)
+class _Facts:
+    """One output's labels against its shape and the loss, as each kind's check reads them."""
+
+    output: object  # The model's output on the sample batch.
+    loss: str
+    units: int
+    per_example: tuple  # The labels' shape per example.
+    low: float
+    high: float
+    integers: bool  # Whole numbers, whatever the dtype.
+    # One value per output unit (a sequence's or an image's labels have the output's shape
+    # without its units, and are class indices too).
+    one_hot: bool
+    described: str  # The labels, the output and the loss, for the error's first half.
+
+    def fail(self, advice: str):
+        raise HarnessError(
+            f"The labels do not fit the model and the loss: {self.described}. {advice}"
+        )
+
+
 def _check(output, labels, loss: str, kind: str, where: str) -> None:
     output_shape = (None, *np.shape(output)[1:])
     units = output_shape[-1] if len(output_shape) > 1 else 1
@@ -46,73 +70,96 @@ def _check(output, labels, loss: str, kind: str, where: str) -> None:
     per_example = tuple(labels.shape[1:])
     low, high = (float(labels.min()), float(labels.max())) if labels.size else (0.0, 0.0)
     integers = labels.dtype.kind in "iub" or bool(np.all(labels == np.round(labels)))
-    described = (
-        f"labels {_range(low, high, integers)} of shape {per_example} per example; "
-        f"{where} has shape {output_shape}; config.train.loss={loss!r}"
+    facts = _Facts(
+        output=output,
+        loss=loss,
+        units=units,
+        per_example=per_example,
+        low=low,
+        high=high,
+        integers=integers,
+        one_hot=units > 1 and per_example == output_shape[1:],
+        described=(
+            f"labels {_range(low, high, integers)} of shape {per_example} per example; "
+            f"{where} has shape {output_shape}; config.train.loss={loss!r}"
+        ),
     )
+    check = _CHECKS.get(kind)
+    if check is not None:
+        check(facts)
 
-    def fail(advice: str):
-        raise HarnessError(f"The labels do not fit the model and the loss: {described}. {advice}")
 
-    # One value per output unit (a sequence's or an image's labels have the output's shape
-    # without its units, and are class indices too).
-    one_hot = units > 1 and per_example == output_shape[1:]
-    if kind == "sparse":
-        if one_hot:
-            fail(
-                "These look one-hot (or several values per example): set "
-                "config.train.loss=categorical_crossentropy, or give class indices."
+def _check_sparse(f: _Facts) -> None:
+    if f.one_hot:
+        f.fail(
+            "These look one-hot (or several values per example): set "
+            "config.train.loss=categorical_crossentropy, or give class indices."
+        )
+    if not f.integers:
+        f.fail(
+            "Real-valued labels are a regression target: set config.train.loss=mse (the "
+            "source then needs no classes), or give class indices."
+        )
+    if f.units == 1:
+        f.fail(
+            f"One output unit cannot hold {int(f.high) + 1} classes: the data source reports "
+            f"no classes; set config.data.num_classes={int(f.high) + 1} (or, for a CSV, "
+            f"config.data.args.task=classification); {_SIGMOID_HINT}."
+        )
+    if f.low < 0 or f.high >= f.units:
+        f.fail(
+            f"Class indices must lie in 0..{f.units - 1}: set "
+            f"config.data.num_classes={max(int(f.high) + 1, f.units)}, or fix the labels."
+        )
+
+
+def _check_categorical(f: _Facts) -> None:
+    if f.units == 1:
+        f.fail(
+            f"{f.loss} over one output unit is always 0: for classes, give the model one unit "
+            "per class (config.data.num_classes) with "
+            f"config.train.loss=sparse_categorical_crossentropy; {_SIGMOID_HINT}."
+        )
+    if f.per_example[-1:] != (f.units,):
+        if f.integers and not f.one_hot:
+            f.fail(
+                f"{f.loss} takes one-hot labels of {f.units} values; these are class indices: "
+                "set config.train.loss=sparse_categorical_crossentropy."
             )
-        if not integers:
-            fail(
-                "Real-valued labels are a regression target: set config.train.loss=mse (the "
-                "source then needs no classes), or give class indices."
-            )
-        if units == 1:
-            fail(
-                f"One output unit cannot hold {int(high) + 1} classes: the data source reports "
-                f"no classes; set config.data.num_classes={int(high) + 1} (or, for a CSV, "
-                f"config.data.args.task=classification); {_SIGMOID_HINT}."
-            )
-        if low < 0 or high >= units:
-            fail(
-                f"Class indices must lie in 0..{units - 1}: set "
-                f"config.data.num_classes={max(int(high) + 1, units)}, or fix the labels."
-            )
-    elif kind == "categorical":
-        if units == 1:
-            fail(
-                f"{loss} over one output unit is always 0: for classes, give the model one unit "
-                "per class (config.data.num_classes) with "
-                f"config.train.loss=sparse_categorical_crossentropy; {_SIGMOID_HINT}."
-            )
-        if per_example[-1:] != (units,):
-            if integers and not one_hot:
-                fail(
-                    f"{loss} takes one-hot labels of {units} values; these are class indices: "
-                    "set config.train.loss=sparse_categorical_crossentropy."
-                )
-            fail(f"{loss} takes labels of shape ({units},) per example, like the output.")
-        _check_unit_range(low, high, loss, fail)
-    elif kind == "binary":
-        if units == 1 and np.all(np.asarray(output) == 1.0):
-            fail(
-                "The one output unit is always 1 (a softmax over one unit, not a sigmoid): give "
-                "the model a sigmoid output, or use the zoo's head (trainer/models/layers.head)."
-            )
-        if units != 1 and per_example[-1:] != (units,):
-            fail(
-                f"{loss} takes a 0/1 label per output unit, and the output has {units} units "
-                f"(a softmax over classes): set config.train.loss=sparse_categorical_crossentropy; "
-                f"{_SIGMOID_HINT}."
-            )
-        _check_unit_range(low, high, loss, fail)
-    elif kind == "regression" and units > 1 and per_example[-1:] != (units,):
-        fail(
-            f"{loss} compares each of the {units} outputs with the label, which has another "
+        f.fail(f"{f.loss} takes labels of shape ({f.units},) per example, like the output.")
+    _check_unit_range(f.low, f.high, f.loss, f.fail)
+
+
+def _check_binary(f: _Facts) -> None:
+    if f.units == 1 and np.all(np.asarray(f.output) == 1.0):
+        f.fail(
+            "The one output unit is always 1 (a softmax over one unit, not a sigmoid): give "
+            "the model a sigmoid output, or use the zoo's head (trainer/models/layers.head)."
+        )
+    if f.units != 1 and f.per_example[-1:] != (f.units,):
+        f.fail(
+            f"{f.loss} takes a 0/1 label per output unit, and the output has {f.units} units "
+            f"(a softmax over classes): set config.train.loss=sparse_categorical_crossentropy; "
+            f"{_SIGMOID_HINT}."
+        )
+    _check_unit_range(f.low, f.high, f.loss, f.fail)
+
+
+def _check_regression(f: _Facts) -> None:
+    if f.units > 1 and f.per_example[-1:] != (f.units,):
+        f.fail(
+            f"{f.loss} compares each of the {f.units} outputs with the label, which has another "
             "shape: for classes, set config.train.loss=sparse_categorical_crossentropy; for a "
             "target, give the model one output."
         )
+
+
+_CHECKS = {  # By loss_kind.
+    "sparse": _check_sparse,
+    "categorical": _check_categorical,
+    "binary": _check_binary,
+    "regression": _check_regression,
+}
 
 
 def _without(labels, ignored):

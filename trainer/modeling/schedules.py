@@ -114,6 +114,15 @@ class Constant(_schedules.LearningRateSchedule):
 def check_schedule(schedule_config, *, total_steps: int) -> None:
     """Raises HarnessError for an unknown kind, a field the kind ignores, or a bad value."""
     settings = schedule_config.to_dict() if hasattr(schedule_config, "to_dict") else schedule_config
+    _check_fields(settings)
+    _check_warmup(settings, total_steps)
+    _check_decay(settings, total_steps)
+    if settings["name"] == "piecewise":
+        _check_piecewise(settings, total_steps)
+
+
+def _check_fields(settings: dict) -> None:
+    """A known kind, and no field set that the kind ignores."""
     name = settings["name"]
     if name not in FIELDS:
         raise HarnessError(
@@ -130,6 +139,9 @@ def check_schedule(schedule_config, *, total_steps: int) -> None:
                 f"config.schedule.{field}={value!r} is for {' and '.join(users)} schedules; "
                 f"the schedule is {name!r}. Remove it or change config.schedule.name."
             )
+
+
+def _check_warmup(settings: dict, total_steps: int) -> None:
     warmup = settings["warmup_steps"]
     if warmup < 0 or warmup >= total_steps and warmup > 0:
         raise HarnessError(
@@ -146,8 +158,13 @@ def check_schedule(schedule_config, *, total_steps: int) -> None:
             f"config.schedule.warmup_start={settings['warmup_start']} is a fraction of the peak "
             "learning rate: use a value in [0, 1]."
         )
+
+
+def _check_decay(settings: dict, total_steps: int) -> None:
+    """The fields of the decays after the warmup (all but constant and piecewise)."""
+    name = settings["name"]
     if name in ("cosine", "linear", "polynomial", "exponential"):
-        decay_steps = settings["decay_steps"] or total_steps - warmup
+        decay_steps = settings["decay_steps"] or total_steps - settings["warmup_steps"]
         if settings["decay_steps"] < 0 or decay_steps < 1:
             raise HarnessError(
                 f"config.schedule.decay_steps={settings['decay_steps']} must be 0 (to the last "
@@ -164,27 +181,29 @@ def check_schedule(schedule_config, *, total_steps: int) -> None:
             f"config.schedule.decay_rate={settings['decay_rate']} must be positive (below 1 to "
             "decay)."
         )
-    if name == "piecewise":
-        boundaries, multipliers = list(settings["boundaries"]), list(settings["multipliers"])
-        if any(m < 0 for m in multipliers):
-            raise HarnessError(
-                f"config.schedule.multipliers={tuple(multipliers)} must not be negative."
-            )
-        late = [b for b in boundaries if b >= total_steps]
-        if late:
-            raise HarnessError(
-                f"config.schedule.boundaries {late} are not before the last step "
-                f"(config.train.steps={total_steps}): the run never reaches them."
-            )
-        if len(multipliers) != len(boundaries) + 1:
-            raise HarnessError(
-                f"config.schedule.multipliers has {len(multipliers)} values for "
-                f"{len(boundaries)} boundaries: give len(boundaries) + 1 of them."
-            )
-        if boundaries != sorted(set(boundaries)) or any(b <= 0 for b in boundaries):
-            raise HarnessError(
-                f"config.schedule.boundaries={tuple(boundaries)} must be increasing positive steps."
-            )
+
+
+def _check_piecewise(settings: dict, total_steps: int) -> None:
+    boundaries, multipliers = list(settings["boundaries"]), list(settings["multipliers"])
+    if any(m < 0 for m in multipliers):
+        raise HarnessError(
+            f"config.schedule.multipliers={tuple(multipliers)} must not be negative."
+        )
+    late = [b for b in boundaries if b >= total_steps]
+    if late:
+        raise HarnessError(
+            f"config.schedule.boundaries {late} are not before the last step "
+            f"(config.train.steps={total_steps}): the run never reaches them."
+        )
+    if len(multipliers) != len(boundaries) + 1:
+        raise HarnessError(
+            f"config.schedule.multipliers has {len(multipliers)} values for "
+            f"{len(boundaries)} boundaries: give len(boundaries) + 1 of them."
+        )
+    if boundaries != sorted(set(boundaries)) or any(b <= 0 for b in boundaries):
+        raise HarnessError(
+            f"config.schedule.boundaries={tuple(boundaries)} must be increasing positive steps."
+        )
 
 
 def build_schedule(schedule_config, *, peak: float, total_steps: int, scale=1.0) -> WarmupThenDecay:

@@ -86,10 +86,7 @@ def main(argv) -> None:
         _claim(workdir, name)
     except HarnessError as e:
         fail(str(e), exit_code=e.exit_code)
-    # Processes, and a process restarted on the same index, draw apart: the seed also holds
-    # the number of trials the study had when this process started.
-    seed = (sweep.seed + 7919 * _process_index() + len(study.trials)) % 2**31
-    study.sampler = studies.make_sampler(sweep, parameters, seed)
+    study.sampler = studies.make_sampler(sweep, parameters, _sampler_seed(sweep, study))
     results.write_hparams_config(
         join(workdir, results.HPARAMS_DIR), parameters=parameters, metric=sweep.metric
     )
@@ -119,6 +116,18 @@ def main(argv) -> None:
     results.report(
         study, metric=sweep.metric, parameters=parameters, workdir=workdir, sweep_path=sweep_path
     )
+    _exit_if_stopped(runner)
+
+
+def _sampler_seed(sweep, study) -> int:
+    """Processes, and a process restarted on the same index, draw apart: the seed also holds
+    the number of trials the study had when this process started."""
+    return (sweep.seed + 7919 * _process_index() + len(study.trials)) % 2**31
+
+
+def _exit_if_stopped(runner: Sweep) -> None:
+    """A sweep stopped by SIGTERM exits as preempted (process_exit_code), one stopped by
+    another signal with 128 + its number."""
     if runner.stopping == signal.SIGTERM:
         sys.exit(process_exit_code(PREEMPTED_EXIT_CODE))
     if runner.stopping is not None:

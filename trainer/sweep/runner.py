@@ -101,6 +101,32 @@ class Sweep:
             self.workdir, "trials", f"{trial.number:04d}"
         )
         chosen = {**self.base_overrides, **space.draw(trial, self.parameters)}
+        self._record_start(trial, trial_dir, chosen, resumes)
+        began = time.time()
+        try:
+            config_path = self._write_trial_config(trial, trial_dir, chosen)
+        except HarnessError as e:
+            return self._tell(trial, trials.Outcome("failed", reason=str(e)), began)
+        code, tail = self._run_child(trial, trial_dir, config_path)
+        if self._taken_over:
+            print(
+                f"trial {trial.number} was taken over by another process (its heartbeat was "
+                "late); stopped here.",
+                flush=True,
+            )
+            return
+        outcome = trials.outcome(
+            code,
+            workdir=trial_dir,
+            metric=self.sweep.metric,
+            tail=tail,
+            stopping=self.stopping is not None,
+        )
+        self._tell(trial, outcome, began)
+
+    def _record_start(self, trial, trial_dir: str, chosen: dict, resumes) -> None:
+        """Stores the trial's directory, overrides, base config and host in the study, beats
+        once, and prints the trial's line (`resumes`: the number of the trial it resumes)."""
         for key, value in (
             (studies.TRIAL_DIR, trial_dir),
             (results.OVERRIDES, chosen),
@@ -114,11 +140,10 @@ class Sweep:
             f"trial {trial.number}: {describe_params(trial.params)} -> {trial_dir}{again}",
             flush=True,
         )
-        began = time.time()
-        try:
-            config_path = self._write_trial_config(trial, trial_dir, chosen)
-        except HarnessError as e:
-            return self._tell(trial, trials.Outcome("failed", reason=str(e)), began)
+
+    def _run_child(self, trial, trial_dir: str, config_path: str) -> tuple[int, list[str]]:
+        """Runs the trial's trainer in a child process, beating meanwhile; returns its exit
+        code and the tail of its output."""
         self._taken_over = False
         self._child = trials.Child(
             trials.command(
@@ -141,21 +166,7 @@ class Sweep:
         code = self._child.wait()
         ended.set()
         tail, self._child = self._child.tail, None
-        if self._taken_over:
-            print(
-                f"trial {trial.number} was taken over by another process (its heartbeat was "
-                "late); stopped here.",
-                flush=True,
-            )
-            return
-        outcome = trials.outcome(
-            code,
-            workdir=trial_dir,
-            metric=self.sweep.metric,
-            tail=tail,
-            stopping=self.stopping is not None,
-        )
-        self._tell(trial, outcome, began)
+        return code, tail
 
     def _write_trial_config(self, trial, trial_dir: str, chosen: dict) -> str:
         """trials/NNNN/trial_NNNN.py: the base with this trial's overrides and the report
