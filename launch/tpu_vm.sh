@@ -247,7 +247,7 @@ EOF
 HOST_GUARD="$HOST_LOGS
 $(cat <<'EOF'
 if [ -f "$logs.pid" ] && [ ! -f "$logs.exit" ] &&
-    ps -o args= -p "$(cat "$logs.pid")" 2>/dev/null | grep -q trainer.main; then
+    ps -ww -o args= -p "$(cat "$logs.pid")" 2>/dev/null | grep -q trainer.main; then
   echo "error: $(hostname): a run is still going (pid $(cat "$logs.pid")); see launch/tpu_vm.sh status" >&2
   exit 2
 fi
@@ -268,11 +268,12 @@ EOF
 # setsid: the run gets a session of its own, so the end of the ssh session (SIGHUP to its process
 # group) does not reach it; nohup for good measure; no descriptor left on ssh's pipes, or ssh would
 # wait for the run to end. The wrapper writes its pid once in its own session, then, when the
-# trainer ends, its exit code; HOST_STARTED waits for the pid, or a hang-up could come first.
+# trainer ends, its exit code, each by a rename, so that no reader sees a file half written;
+# HOST_STARTED waits for the pid, or a hang-up could come first.
 HOST_START="$(cat <<'EOF'
 cd ~/trainer && rm -f "$logs.exit" "$logs.pid"
 PYTHONUNBUFFERED=1 nohup setsid bash -c '
-  echo $$ > "$0.pid"
+  echo $$ > "$0.pid.new" && mv "$0.pid.new" "$0.pid"
   echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(hostname): $*" >> "$0.log"
   "$@" >> "$0.log" 2>&1
   echo $? > "$0.exit.new" && mv "$0.exit.new" "$0.exit"' "$logs"
@@ -290,8 +291,9 @@ $(cat <<'EOF'
 host="$(hostname)"
 # Whether the run is alive is read before its exit file: a run that ends in between has written
 # that file by then (it writes it before it exits), so it never reads as stopped without one.
+# -ww: the wrapper's command line is long, and ps cuts it at $COLUMNS when that is set.
 alive=no
-if [ -f "$logs.pid" ] && ps -o args= -p "$(cat "$logs.pid")" 2>/dev/null | grep -q trainer.main; then
+if [ -f "$logs.pid" ] && ps -ww -o args= -p "$(cat "$logs.pid")" 2>/dev/null | grep -q trainer.main; then
   alive=yes
 fi
 if [ -f "$logs.exit" ]; then
