@@ -27,12 +27,14 @@ Imports go down this list of layers, never up (tests/unit/test_layers.py enforce
     workdir                             what a run writes
     data, models                        what is trained on, and what is trained
     modeling, cloud, cli                Keras pieces; cloud services; the command line
-    errors, registry                    the foundation (registry imports only errors)
+    registry                            the one Registry of plug-ins
+    errors                              the exit-code contract; imports nothing
 
-Packages of one layer do not import each other. `strategies/` (devices, cluster, precision)
-imports only the foundation; `launch/` only the foundation and `cli`.
+Packages of one layer do not import each other; nothing imports relatively. `strategies/`
+(devices, cluster, precision) imports only `trainer.errors`; `launch/` only `trainer.errors` and
+`trainer.cli`.
 
-Paths users know, kept where the code moved (the only re-exports):
+Paths users know, kept where the code moved:
 
     python -m trainer.prepare      trainer/data/prepare.py
     python -m trainer.data_bench   trainer/bench/data_pipeline.py
@@ -41,6 +43,6 @@ Paths users know, kept where the code moved (the only re-exports):
     trainer.run.run_experiment     trainer/run/training.py
 
 `trainer.bench` and `trainer.sweep` are packages with a `__main__`; every command is also a
-console script (pyproject.toml). `trainer.models.register` and `trainer.data.DataSource` are
-the packages' own API.
+console script (pyproject.toml). Besides these, a package re-exports only its own API
+(`trainer.models.register`, `trainer.data.DataSource`).
 """

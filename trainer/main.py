@@ -23,8 +23,8 @@ from trainer.cloud.preemption import TerminationWatcher  # noqa: E402  (no Tenso
 # SIGTERM from here until training starts exits 42 at once (nothing to save yet); after that
 # every worker saves first (trainer/cloud/preemption.py). Started before TensorFlow loads: its
 # import takes seconds, and a SIGTERM then would otherwise kill the run with 143, which a Job
-# counts.
-# `python -m trainer.main` or the console script `trainer`; not a test that imports this module.
+# counts. Only as a command (`python -m trainer.main`, the console script `trainer`), not when a
+# test imports this module.
 _RUN_AS_COMMAND = __name__ == "__main__" or os.path.basename(sys.argv[0]) == "trainer"
 _WATCHER = TerminationWatcher().start() if _RUN_AS_COMMAND else None
 

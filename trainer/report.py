@@ -1,7 +1,10 @@
-"""`python -m trainer.report`: kept at this path for the command; the code is
-trainer/workdir/curves.py."""
+"""`python -m trainer.report`: the command at its documented path.
+It runs trainer/workdir/curves.py as the main module, so that
+`--help` shows that module's usage and flags."""
 
-from trainer.workdir.curves import run
+import os
+import runpy
 
 if __name__ == "__main__":
-    run()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Before TensorFlow loads: no C++ INFO.
+    runpy.run_module("trainer.workdir.curves", run_name="__main__", alter_sys=True)

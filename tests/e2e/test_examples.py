@@ -21,6 +21,8 @@ from tests.support.helpers import (
     train,
 )
 
+pytestmark = pytest.mark.slow
+
 CONFIG = "--config=examples/my_project/config.py"
 
 MIRRORED_2 = ("--strategy=mirrored", "--num_cpu_devices=2")

@@ -19,6 +19,8 @@ from tests.support.postgres import postgres_server
 from trainer.sweep import study as studies
 from trainer.sweep.overrides import load_config_file
 
+pytestmark = pytest.mark.slow
+
 # A small, quick digits run: 60 steps, evaluated every 20 (the pruner's reports).
 QUICK = (
     "--config=configs/digits_mlp.py",
@@ -32,6 +34,7 @@ QUICK = (
 
 SWEEP_FILE = """
 from trainer.sweep import settings, space
+
 
 def get_config():
     config = settings.get_config(parameters={parameters})

@@ -1,5 +1,5 @@
-"""The Dockerfile: hadolint-clean, pinned, cached by layer, ships every package pyproject.toml
-installs, and its entrypoint passes SIGTERM on to the trainer."""
+"""The Dockerfile read as text: pinned, cached by layer, and it ships every package pyproject.toml
+installs (hadolint and the entrypoint's SIGTERM are tests/e2e/test_dockerfile.py)."""
 
 import os
 import re

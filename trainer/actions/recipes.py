@@ -1,12 +1,12 @@
 """The recipe's actions from the config: recovery, early stopping, reduce-on-plateau, best export.
 
-Each is registered in ACTIONS, the registry that `config.actions` names resolve in, and built
-through it as a user's action is: its config section's fields are its keyword arguments, checked
-against its signature, and the harness passes the run's objects it declares (`recipe_actions`'s
-`harness`: checkpointer, training_state, averaged_weights, the Workdir, metrics, export).
-They are configured by their sections only (SECTIONS); `config.actions` refuses their names.
-Each is checked before training: a monitored metric must be one the model reports, and the
-actions that watch validation metrics need evaluations (config.eval.every_steps > 0).
+Each is registered in RECIPES, a Registry like the one `config.actions` names resolve in
+(trainer/actions/user.py), and built through it as a user's action is: its config section's fields
+are its keyword arguments, checked against its signature, and the harness passes the run's objects
+it declares (`recipe_actions`'s `harness`: checkpointer, training_state, averaged_weights, the
+Workdir, metrics, export). They are configured by their sections only (SECTIONS); `config.actions`
+refuses their names. Each is checked before training: a monitored metric must be one the model
+reports, and the actions that watch validation metrics need evaluations (eval.every_steps > 0).
 """
 
 import dataclasses
@@ -21,7 +21,7 @@ from trainer.errors import HarnessError
 from trainer.workdir.directory import Workdir
 from trainer.workdir.training_state import TrainingState
 
-ACTIONS = registry.Registry("action", "config.actions.NAME.action")
+RECIPES = registry.Registry("recipe action", "config.recovery, early_stopping, ...")
 # The config section each recipe action is built from.
 SECTIONS = {
     "recovery": "config.recovery",
@@ -30,10 +30,10 @@ SECTIONS = {
     "best_export": "config.export",
 }
 
-ACTIONS.register("recovery")(RecoverFromDivergence)
+RECIPES.register("recovery")(RecoverFromDivergence)
 
 
-@ACTIONS.register("early_stopping")
+@RECIPES.register("early_stopping")
 def early_stopping(
     *,
     monitor: str,
@@ -52,7 +52,7 @@ def early_stopping(
     )
 
 
-@ACTIONS.register("reduce_on_plateau")
+@RECIPES.register("reduce_on_plateau")
 def reduce_on_plateau(
     *,
     monitor: str,
@@ -75,7 +75,7 @@ def reduce_on_plateau(
     )
 
 
-@ACTIONS.register("best_export")
+@RECIPES.register("best_export")
 def best_export(
     *, best_metric: str, best_mode: str, metrics, export, workdir: Workdir, averaged_weights
 ) -> ExportBest:
@@ -120,7 +120,7 @@ def recipe_actions(config, *, experiment, workdir, metrics, export) -> RecipeAct
     }
 
     def build(name: str, args: dict):
-        factory = ACTIONS.resolve(name)
+        factory = RECIPES.resolve(name)
         return registry.call_with_args(factory, args, provided=harness, field=SECTIONS[name])
 
     actions = RecipeActions(recovery=build("recovery", config.recovery.to_dict()))

@@ -1,19 +1,20 @@
 """Actions from the experiment file: `config.actions.NAME = {"action": ..., "every_steps": N, ...}`.
 
 `action` names a callable by import path (`my_project.actions:StopAtAccuracy`) or by a name
-registered in ACTIONS (trainer/actions/recipes.py; the recipe actions there are set by their own
-config sections, not here). The harness calls it once with the other fields as keyword arguments
-(checked against its signature), plus `workdir` (the run's path) and `is_chief` if it declares
-them, and calls what it returns after each host loop (every `every_steps` steps when > 0) with
-the RunState. An action that raises ends the run with an error naming it; the last checkpoint
-stays as it was.
+registered in ACTIONS (none is built in yet; the recipe actions of trainer/actions/recipes.py
+are set by their own config sections, not here). The harness calls it once with the other fields as
+keyword arguments (checked against its signature), plus `workdir` (the run's path) and `is_chief` if
+it declares them, and calls what it returns after each host loop (every `every_steps` steps when >
+0) with the RunState. An action that raises ends the run with an error naming it; the last
+checkpoint stays as it was.
 """
 
 from trainer import registry
-from trainer.actions.recipes import ACTIONS, SECTIONS
+from trainer.actions.recipes import SECTIONS
 from trainer.errors import HarnessError, first_line
 from trainer.loop.controller import RunState, Scheduled
 
+ACTIONS = registry.Registry("action", "config.actions.NAME.action")
 RESERVED = ("action", "every_steps")
 
 

@@ -1,6 +1,7 @@
-"""`python -m trainer.bench`: the harness loop against Keras's `fit`
-(trainer/bench/harness_vs_fit.py)."""
+"""`python -m trainer.bench`: runs trainer/bench/harness_vs_fit.py as the main module, so that
+`--help` shows its usage and flags."""
 
-from trainer.bench.harness_vs_fit import run
+import runpy
 
-run()
+if __name__ == "__main__":
+    runpy.run_module("trainer.bench.harness_vs_fit", run_name="__main__", alter_sys=True)

@@ -8,7 +8,7 @@ For each model and precision the contenders are built once (their first host loo
 execution, tracing and compiling included, is reported as time to first step), then timed in
 turns, `--repeats` rounds of `--steps` steps each; the table gives the median examples/s, its
 ratio to Keras 3 `fit` with its defaults and to the fastest `fit` contender, and the model FLOPs
-utilization (MFU: bench_flops.py says what is counted and which peak divides). The input
+utilization (MFU: trainer/bench/flops.py says what is counted and which peak divides). The input
 pipeline alone is timed the same way. The machine is shared and noisy: read ratios measured in
 one run, never absolute numbers across runs.
 """
@@ -64,8 +64,8 @@ _MODELS = flags.DEFINE_list(
 _REDUCED = flags.DEFINE_bool(
     "reduced",
     False,
-    "resnet50 and bert_encoder at their reduced sizes (bench_models.REDUCED: 64x64 images; a "
-    "BERT-Mini-shaped encoder on 64 tokens), which a small CPU trains in minutes.",
+    "resnet50 and bert_encoder at their reduced sizes (trainer.bench.models.REDUCED: 64x64 "
+    "images; a BERT-Mini-shaped encoder on 64 tokens), which a small CPU trains in minutes.",
 )
 _PRECISION = flags.DEFINE_list(
     "precision",
@@ -97,7 +97,7 @@ _PEAK_TFLOPS = flags.DEFINE_float(
     "peak_tflops",
     0.0,
     "Peak TFLOP/s that MFU divides by, for every precision; 0 takes the datasheet peak of a "
-    "known GPU (bench_flops.GPU_PEAKS) or the measured matmul ceiling of a CPU.",
+    "known GPU (trainer.bench.flops.GPU_PEAKS) or the measured matmul ceiling of a CPU.",
     lower_bound=0.0,
 )
 _FIT_TIMING = flags.DEFINE_enum(
@@ -155,7 +155,7 @@ def run_benchmark(
         "tensorflow": tf.__version__,
         "device": device,
         "flops": "per example: 2 x multiply-adds of the forward pass's matrix products and "
-        "convolutions (bench_flops.py); a train step is 3 x forward",
+        "convolutions (trainer/bench/flops.py); a train step is 3 x forward",
         "models": {},
     }
     for name, workload in workloads.items():

@@ -10,7 +10,7 @@ from trainer.actions import recipes
 from trainer.actions.best_export import ExportBest
 from trainer.actions.early_stopping import EarlyStopping
 from trainer.actions.plateau import ReduceOnPlateau
-from trainer.actions.recipes import ACTIONS, SECTIONS, recipe_actions
+from trainer.actions.recipes import RECIPES, SECTIONS, recipe_actions
 from trainer.actions.recovery import RecoverFromDivergence
 from trainer.errors import HarnessError
 from trainer.workdir.directory import Workdir
@@ -83,7 +83,7 @@ def test_each_section_builds_its_registered_action_with_the_section_s_fields(tmp
     assert isinstance(actions.export_best, ExportBest)
     summary = actions.early_stopping.summary()
     assert (summary["monitor"], summary["mode"]) == ("loss", "min")
-    assert {ACTIONS.resolve(name) for name in SECTIONS} == {
+    assert {RECIPES.resolve(name) for name in SECTIONS} == {
         RecoverFromDivergence,
         recipes.early_stopping,
         recipes.reduce_on_plateau,

@@ -1,5 +1,6 @@
-"""The benchmark end to end at a tiny size: every contender timed, every field in the JSON; the
-FLOP count against analytic counts; the realistic models built small with both Kerases."""
+"""The benchmark's parts: bad inputs named before any work, FLOP counts against analytic counts and
+ResNet-50's paper, GPU peaks, the realistic models built small with both Kerases (the benchmark
+end to end is tests/e2e/test_bench.py)."""
 
 import importlib
 

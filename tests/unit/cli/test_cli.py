@@ -12,8 +12,11 @@ from trainer.cli.config_flag import _config_error, fail
 from trainer.cli.formatting import format_metrics, format_value
 from trainer.errors import PREEMPTED_EXIT_CODE, HarnessError, PeerLost, first_line
 
+pytestmark = pytest.mark.filterwarnings("ignore:the load_module:DeprecationWarning")
+
 GOOD_CONFIG = """
 import ml_collections
+
 
 
 def get_config():

@@ -1,4 +1,5 @@
-"""trainer/cli/startup.py in child processes: benign native start-up lines hidden, all else kept."""
+"""trainer/cli/startup.py in-process: --verbose read as absl reads booleans, and every benign
+pattern exercised (the hiding itself, in child processes, is tests/e2e/test_startup.py)."""
 
 import re
 

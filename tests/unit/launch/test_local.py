@@ -1,6 +1,5 @@
-"""launch.local: real MultiWorkerMirrored runs on loopback, real signals to the launcher, and a
-TensorFlow-free stand-in worker (tests/support/local_stand_in.py) for its exit codes, restarts and
-grace period."""
+"""launch.local in-process: the launcher's exit code after a signal follows its workers' (the
+runs, signals and restarts themselves are tests/e2e/test_local.py)."""
 
 import signal
 

@@ -1,7 +1,5 @@
-"""launch/tpu_vm.sh against a stand-in `gcloud` (tests/support/gcloud_stand_in.py: the same commands
-and flags, state in a file, hosts as directories whose commands really run), and
-launch.requirements.
-"""
+"""launch.requirements: the project's requirements without TensorFlow, as tpu_vm.sh installs them
+(tpu_vm.sh itself runs against a stand-in gcloud in tests/e2e/test_tpu_vm.py)."""
 
 from launch import requirements as reqs
 

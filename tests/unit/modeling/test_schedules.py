@@ -1,5 +1,5 @@
-"""Learning-rate schedules: each kind against its closed form, warmup, scale, bad fields, and the
-same rates at every step after a run is killed and resumed (a real `trainer.main` run)."""
+"""Learning-rate schedules: each kind against its closed form, warmup, scale, reloading, bad fields
+(the same rates after a run is killed and resumed is tests/e2e/test_schedules.py)."""
 
 import math
 

@@ -1,34 +1,15 @@
-"""Every zoo config trains a few steps under MirroredStrategy on 2 logical CPUs, and its exports
-reload with the trained model's predictions (tfds data mocked; a small housing-like CSV)."""
+"""Every config in configs/ is trained by an end-to-end test (tests/e2e/test_zoo.py and others)."""
 
 import os
 
-TFDS_CONFIGS = {
-    "fashion_mnist_mlp": (),
-    "fashion_mnist_deep": (),
-    "cifar10_vgg": ("--config.model.args.dense_units=32",),
-    "imdb_lstm": (
-        "--config.model.args.sequence_length=16",
-        "--config.model.args.lstm_units=8",
-    ),
-}
-
-CSV_CONFIGS = (
-    "california_mlp",
-    "california_wide_deep",
-    "california_wide_deep_subclassed",
-    "california_wide_deep_two_inputs",
-    "california_wide_deep_two_outputs",
-    "california_wide_deep_recipe",
-)
-
-OTHER_CONFIGS = ("digits_mlp", "digits_siamese")
+from tests.e2e.test_zoo import CSV_CONFIGS, OTHER_CONFIGS, TFDS_CONFIGS
+from tests.support.helpers import REPO
 
 
 def test_every_config_is_covered():
     names = {
         os.path.splitext(f)[0]
-        for f in os.listdir("configs")
+        for f in os.listdir(os.path.join(REPO, "configs"))
         if f.endswith(".py") and f not in ("__init__.py", "base.py")
     }
     covered = set(TFDS_CONFIGS) | set(CSV_CONFIGS) | set(OTHER_CONFIGS)

@@ -1,4 +1,6 @@
-"""Strategy selection. Creating a strategy needs a fresh TensorFlow runtime: a subprocess."""
+"""Strategy selection in-process: what `auto` picks for a TF_CONFIG, a named TPU, one CPU or a
+Kubernetes Indexed Job, and unknown names (strategies created in a fresh runtime are
+tests/e2e/test_factory.py)."""
 
 import json
 

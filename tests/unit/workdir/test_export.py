@@ -12,6 +12,11 @@ from trainer.modeling.keras_api import keras
 from trainer.workdir.directory import EXPORT, Workdir
 from trainer.workdir.export import TOLERANCE, check_export, export_model, load_keras_model
 
+# Keras's own model.save converts its variables with np.array(x), which NumPy 2 warns about.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+
 FEATURES = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
 
 
