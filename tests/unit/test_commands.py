@@ -14,6 +14,7 @@ SCRIPTS = {  # pyproject.toml's [project.scripts], as pip installed them.
 
 
 def test_every_command_has_a_console_script():
+    assert SCRIPTS, "No console scripts installed: pip install -e '.[dev]' again (pyproject.toml)."
     targets = set(SCRIPTS.values())
     for module in ("trainer.main", "trainer.data.prepare", "trainer.workdir.curves"):
         assert any(target.startswith(module + ":") for target in targets), module
