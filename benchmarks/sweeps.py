@@ -6,8 +6,8 @@
 Each sweep is `python -m trainer.sweep` with configs/california_mlp.py and
 configs/sweeps/<sweep>.py in a fresh WORKDIR_ROOT/<sweep> (one process, trials one after
 another). Prints a table (sweep, trials complete / pruned / failed, the best trial's validation
-and test MSE, the wall time) and writes the rows as JSON. Needs ../shared/datasets beside the
-checkout. Results: benchmarks/README.md, "Sweeps".
+and test MSE, the wall time) and writes the rows as JSON. Needs the housing table (the configs'
+default path, or --config.data.args.path). Results: benchmarks/README.md, "Sweeps".
 """
 
 import argparse

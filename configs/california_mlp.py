@@ -1,9 +1,10 @@
 """Regression on California housing (the 8 derived features), a 3x64 MLP with Adam.
 
-The data is the real census file in ../shared/datasets (not part of the package): pass its path.
+The data is the 1990 California census table (housing.csv, not part of the package): pass its
+path.
 
     python -m trainer.main --config=configs/california_mlp.py \
-        --config.data.csv.path=../shared/datasets/california_housing/housing.csv
+        --config.data.args.path=PATH/TO/housing.csv
 
 Target in units of 100,000 dollars; random 75/25 train/test split, a quarter of train held out
 for validation; features standardized by a Normalization layer adapted on train; the 207 missing

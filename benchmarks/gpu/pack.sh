@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Packs TensorFlow and the harness's pure-Python needs into .gpu/ (git-ignored) for this
-# workplace's `device` tool, whose GPU machines have no TensorFlow and no network, and which
-# carries at most 64 MiB per call: see benchmarks/gpu/README.md. Run from the repository root.
+# Packs TensorFlow and the harness's pure-Python needs into .gpu/ (git-ignored) for a GPU
+# machine with no TensorFlow and no network, reached by a tool that carries at most 64 MiB per
+# call: see benchmarks/gpu/README.md. Run from the repository root.
 set -euo pipefail
 OUT=.gpu
 WORK=$(mktemp -d)
