@@ -1,6 +1,6 @@
 """Train zoo configs to the end through `trainer.main` and print their test results.
 
-    python benchmarks/model_zoo.py                       # the issue's two targets
+    python benchmarks/model_zoo.py                       # the default configs and targets
     python benchmarks/model_zoo.py --configs=california_wide_deep,digits_siamese --out=zoo.json
     python benchmarks/model_zoo.py --early_stopping=3   # each config to the end and stopped early
 
@@ -21,7 +21,7 @@ import sys
 
 from _runs import REPO, add_run_flags, train_to_results
 
-# The results the model-zoo issue asks for: the best housing Wide & Deep, and the digits MLP.
+# The default configs (no tensorflow-datasets download) and the test results they must reach.
 DEFAULT_CONFIGS = (
     "california_wide_deep",
     "california_wide_deep_subclassed",

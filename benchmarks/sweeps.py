@@ -6,8 +6,9 @@
 Each sweep is `python -m trainer.sweep` with configs/california_mlp.py and
 configs/sweeps/<sweep>.py in a fresh WORKDIR_ROOT/<sweep> (one process, trials one after
 another). Prints a table (sweep, trials complete / pruned / failed, the best trial's validation
-and test MSE, the wall time) and writes the rows as JSON. Needs the housing table (the configs'
-default path, or --config.data.args.path). Results: benchmarks/README.md, "Sweeps".
+and test MSE, the wall time) and writes the rows as JSON. The housing table is the one the
+config downloads and caches on its first run, or the copy --housing_csv=PATH names (offline).
+Results: benchmarks/README.md, "Sweeps".
 """
 
 import argparse
@@ -31,22 +32,21 @@ BASE_CONFIG = "configs/california_mlp.py"
 _COLUMNS = ("sweep", "complete", "pruned", "failed", "best val MSE", "its test MSE", "wall s")
 
 
-def run_sweep(name: str, *, trials: int, workdir: str) -> dict:
+def run_sweep(name: str, *, trials: int, workdir: str, housing_csv: str = "") -> dict:
     shutil.rmtree(workdir, ignore_errors=True)
     began = time.time()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trainer.sweep",
-            f"--config={BASE_CONFIG}",
-            f"--sweep=configs/sweeps/{name}.py",
-            f"--trials={trials}",
-            f"--workdir={workdir}",
-        ],
-        cwd=REPO,
-        check=True,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "trainer.sweep",
+        f"--config={BASE_CONFIG}",
+        f"--sweep=configs/sweeps/{name}.py",
+        f"--trials={trials}",
+        f"--workdir={workdir}",
+    ]
+    if housing_csv:
+        command.append(f"--config.data.args.path={os.path.abspath(housing_csv)}")
+    subprocess.run(command, cwd=REPO, check=True)
     wall = time.time() - began
     storage = studies.open_storage(os.path.join(workdir, studies.JOURNAL_FILE))
     study = optuna.load_study(study_name=name, storage=storage)
@@ -70,12 +70,20 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--workdir_root", default="/tmp/sweeps")
     parser.add_argument("--out", default="")
+    parser.add_argument(
+        "--housing_csv", default="", help="A copy of housing.csv (default: download and cache)."
+    )
     args = parser.parse_args()
     names = args.sweeps.split(",")
     if set(names) - set(SWEEPS):
         parser.error(f"unknown sweep(s) {sorted(set(names) - set(SWEEPS))}: use {SWEEPS}.")
     rows = [
-        run_sweep(name, trials=args.trials, workdir=os.path.join(args.workdir_root, name))
+        run_sweep(
+            name,
+            trials=args.trials,
+            workdir=os.path.join(args.workdir_root, name),
+            housing_csv=args.housing_csv,
+        )
         for name in names
     ]
     print("  ".join(f"{c:>13}" for c in _COLUMNS))

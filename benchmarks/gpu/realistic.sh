@@ -1,43 +1,38 @@
 #!/usr/bin/env bash
 # The realistic workloads of trainer.bench (ResNet-50 and the BERT-base-shaped encoder, full
-# size) on the device machine, run from the repository root after TensorFlow was carried there
-# (benchmarks/gpu/README.md). One stage per `run` call, each under the 10-minute limit:
+# size) on a GPU, run from the repository root (benchmarks/gpu/README.md). Stages, one or more:
 #   bash benchmarks/gpu/realistic.sh resnet50      # float32, mixed_bfloat16, mixed_float16
 #   bash benchmarks/gpu/realistic.sh bert_encoder  # the same
 #   bash benchmarks/gpu/realistic.sh auto          # precision=auto, and auto against the rest
 #   bash benchmarks/gpu/realistic.sh fit_jit       # fit with jit_compile the other way round
 #   bash benchmarks/gpu/realistic.sh fused         # without XLA: fused Adam against Keras's
-# Each precision is its own bench process under `timeout`, so one that runs long loses only
-# itself. JSON and logs go to $OUT (realistic_MODEL_PRECISION.json, .log), the JSON also to
-# $KEEP, which outlives a call while the machine stays warm ($OUT starts empty in every call).
+# (no stage: resnet50 and bert_encoder). Each precision is its own bench process under
+# `timeout` (LIMIT seconds), so one that runs long loses only itself. JSON and logs go to $OUT
+# (realistic_MODEL_PRECISION.json, .log; default $TMPDIR/trainer_gpu); `auto` reads the JSON
+# of the earlier stages there.
 set -u
-# shellcheck source=benchmarks/gpu/setup.sh
-source .gpu/deps/setup.sh
-: "${OUT:?set OUT to the folder for results}"
+# shellcheck source=SCRIPTDIR/setup.sh
+source benchmarks/gpu/setup.sh || exit 1
 STEPS=${STEPS:-30}
 REPEATS=${REPEATS:-3}
 # One train step per XLA computation: steps of tens of milliseconds leave no launch cost for
 # jit_steps to save, and four unrolled ResNet-50 steps would multiply XLA's compile time.
 JIT_STEPS=${JIT_STEPS:-1}
 LIMIT=${LIMIT:-180}
-KEEP=${KEEP:-/tmp/realistic}
-mkdir -p "$KEEP"
 MAIN=harness,harness_xla,keras3_fit_spe,tf_keras_fit_spe
 quiet() { grep -v "^W0000\|^I0000\|WARNING: All\|UserWarning\|data_adapter\|oneDNN\|retracing"; }
-python3 -c "import tensorflow as tf, sys; sys.exit(not tf.config.list_physical_devices('GPU'))" ||
-  { echo "TensorFlow sees no GPU"; exit 1; }
 bench() { # NAME MODEL PRECISION CONTENDERS: one bench process, its table and JSON.
   local name="realistic_$1" model=$2 precision=$3 contenders=$4
   echo; echo "===== $name ($(date +%T))"
+  rm -f "$OUT/$name.json"  # A JSON from an earlier run would pass for this one's.
   timeout "$LIMIT" python3 -m trainer.bench --models="$model" --precision="$precision" \
     --contenders="$contenders" --steps="$STEPS" --repeats="$REPEATS" --steps_per_loop=10 \
     --jit_steps="$JIT_STEPS" --fit_timing=steps --out="$OUT/$name.json" >"$OUT/$name.log" 2>&1
   echo "rc=$?"
-  [ -f "$OUT/$name.json" ] && cp "$OUT/$name.json" "$KEEP/"
   quiet <"$OUT/$name.log" | grep -A12 "^model " || tail -5 "$OUT/$name.log"
 }
 summary() { # Per model and contender: examples/s by precision, and what auto picked.
-  python3 - "$KEEP" <<'PY'
+  python3 - "$OUT" <<'PY'
 import glob, json, sys
 rows = {}
 for path in sorted(glob.glob(f"{sys.argv[1]}/realistic_*.json")):
