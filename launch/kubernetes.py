@@ -12,7 +12,7 @@ training operator). Each pod learns its place from Kubernetes and the TRAINER_* 
 here; strategies/cluster.py turns them into TF_CONFIG. Retries follow the harness's exit codes
 (trainer/errors.py): bad input fails at once, preemption and a lost peer retry without counting.
 Every flag is checked before anything renders (launch/k8s/options.py): a bad one is one
-`error:` line and exit code 2. launch/KUBERNETES.md covers Workload Identity for gs://, the
+`error:` line and exit code 2. docs/kubernetes.md covers Workload Identity for gs://, the
 restricted Pod Security Standard, TPUs, Kueue and clean-up.
 
 Nothing here loads TensorFlow: rendering takes a fraction of a second on a laptop without it.

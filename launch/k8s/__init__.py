@@ -6,6 +6,6 @@
     pods.py          the pod template every shape shares: security, resources, placement
     shapes.py        the workloads: Job + Service, JobSet, TFJob, and the sweep's Job
 
-launch/KUBERNETES.md walks through a cluster engineer's choices (Workload Identity for gs://,
+docs/kubernetes.md walks through a cluster engineer's choices (Workload Identity for gs://,
 the Pod Security Standard, Kueue, clean-up).
 """

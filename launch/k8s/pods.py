@@ -94,7 +94,7 @@ def pod_template(
         spec["restartPolicy"] = restart_policy  # Never: podFailurePolicy decides retries.
     spec["terminationGracePeriodSeconds"] = o.grace_s
     if o.service_account:
-        spec["serviceAccountName"] = o.service_account  # Workload Identity: launch/KUBERNETES.md
+        spec["serviceAccountName"] = o.service_account  # Workload Identity: docs/kubernetes.md
     spec["securityContext"] = {
         "runAsNonRoot": True,
         "runAsUser": RUN_AS,

@@ -11,7 +11,7 @@ tfjob   a Kubeflow TFJob: the training operator writes TF_CONFIG and a Service p
         its ExitCode policy retries only exit codes 128-255, so the pods set
         TRAINER_RETRYABLE_EXIT_CODE=138 (trainer/errors.py) and exit 138 where they would exit
         42, 43 or 75. The operator does not count ExitCode restarts against backoffLimit, so
-        there --retries caps nothing and a crash (exit 1) is not retried (KUBERNETES.md).
+        there --retries caps nothing and a crash (exit 1) is not retried (docs/kubernetes.md).
 sweep   an Indexed Job of `trainer.sweep` pods sharing one study; no Service (pods never talk).
 
 Exit codes (trainer/errors.py) drive every retry: 2 (bad input) fails the workload at once;

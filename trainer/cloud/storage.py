@@ -32,7 +32,7 @@ from trainer.errors import HarnessError, StorageUnavailable, first_line
 DEFAULT_WAIT_S = 120.0  # Long enough for a DNS blip or a pod's metadata server to come up.
 _SCOPE = "https://www.googleapis.com/auth/devstorage.read_write"
 _TRANSIENT_STATUS = (408, 429, 500, 502, 503, 504)  # As google-cloud-storage's own retry.
-_KUBERNETES_DOC = "launch/KUBERNETES.md, Workload Identity"
+_KUBERNETES_DOC = 'docs/kubernetes.md, "Workload Identity"'
 
 
 @dataclasses.dataclass(frozen=True)
