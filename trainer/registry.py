@@ -20,7 +20,23 @@ from trainer.errors import HarnessError, first_line
 class Registry:
     """The callables of one kind registered by name, and the config field that names one.
 
-    `kind` ("model", "data source", "action") and `field` ("config.model.name") word the errors.
+    One instance per kind: `trainer.models.MODELS`, `trainer.data.SOURCES`,
+    `trainer.actions.user.ACTIONS` and `trainer.actions.recipes.RECIPES`. A name resolves only
+    once the module that registers it has been imported (the built-ins are, by their
+    packages); a user's own callable is usually named by import path instead, which needs no
+    registration.
+
+        MODELS = Registry("model", "config.model.name")
+
+        @MODELS.register("mlp")
+        def mlp(*, input_shape, num_classes, hidden_units=(300, 100)): ...
+
+        MODELS.resolve("mlp")                       # the function above
+        MODELS.resolve("my_project.models:convnet")  # imported from the user's module
+
+    Attributes:
+      kind: what is registered ("model", "data source", "action"), for errors.
+      field: the config field that names one ("config.model.name"), for errors.
     """
 
     kind: str
@@ -28,7 +44,12 @@ class Registry:
     _entries: dict[str, Callable] = dataclasses.field(default_factory=dict, init=False, repr=False)
 
     def register(self, name: str) -> Callable[[Callable], Callable]:
-        """Decorator: `@MODELS.register("mlp")` makes the callable available by that name."""
+        """Decorator: `@MODELS.register("mlp")` makes the callable available by that name.
+
+        Raises:
+          ValueError: `name` holds a ':' (it would read as an import path), or is registered
+            already.
+        """
         if ":" in name:
             raise ValueError(f"{self.kind} name {name!r}: a ':' would read as an import path.")
 
@@ -53,7 +74,14 @@ class Registry:
     def resolve(self, name: str, *, field: str | None = None) -> Callable:
         """The callable registered as `name`, or the one at import path `module:callable`.
 
-        `field` replaces the registry's field in errors (`config.actions.stop.action`).
+        Args:
+          name: a registered name, or `package.module:callable` (an attribute path such as
+            `module:Class.create` works too).
+          field: replaces the registry's field in errors (`config.actions.stop.action`).
+
+        Raises:
+          HarnessError: an unknown name (the registered ones are listed), a module that does
+            not import, or an attribute that is missing or not callable.
         """
         field = field or self.field
         if name in self._entries:

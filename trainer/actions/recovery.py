@@ -1,4 +1,4 @@
-"""Rolls back to the last checkpoint when the training loss diverges (Orbit's RecoveryAction).
+"""Rolls back to the last checkpoint when the loss diverges (Model Garden's RecoveryAction).
 
 A host loop whose loss is NaN or infinite, or above `loss_upper_bound` when that is set, has
 diverged. With rollbacks left, every variable (model, optimizer, TrainingState) is restored

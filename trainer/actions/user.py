@@ -1,6 +1,6 @@
 """Actions from the experiment file: `config.actions.NAME = {"action": ..., "every_steps": N, ...}`.
 
-`action` names a callable by import path (`my_project.actions:StopAtAccuracy`) or by a name
+`action` names a callable by import path (`examples.my_project.actions:StopAtTarget`) or by a name
 registered in ACTIONS (none is built in yet; the recipe actions of trainer/actions/recipes.py
 are set by their own config sections, not here). The harness calls it once with the other fields as
 keyword arguments (checked against its signature), plus `workdir` (the run's path) and `is_chief` if
@@ -19,6 +19,21 @@ RESERVED = ("action", "every_steps")
 
 
 def user_actions(actions_config, *, workdir: str, is_chief: bool) -> list[Scheduled]:
+    """The actions of `config.actions`, each built once and scheduled at its `every_steps`.
+
+    Args:
+      actions_config: `config.actions`: {name: {"action": ..., "every_steps": N, ...}}.
+      workdir: the run's workdir path, for a factory that declares `workdir`.
+      is_chief: whether this worker writes the workdir, for a factory that declares it.
+
+    Returns:
+      One `Scheduled` per entry, in the config's order, named by its key.
+
+    Raises:
+      HarnessError: an entry that is not a dict with an `action` string, a negative
+        `every_steps`, a recipe action's name, a callable that does not resolve or does not
+        take the entry's arguments, or one that does not return a callable.
+    """
     scheduled = []
     for name, fields in actions_config.items():
         field = f"config.actions.{name}"

@@ -17,23 +17,57 @@ ADAPT_EXAMPLES = 20_000
 
 
 class DataSource(abc.ABC):
-    """Where examples come from. Subclasses implement `examples`.
+    """Where examples come from. Subclasses implement `examples`; the rest has defaults.
 
-    A source that can shard cheaply (by file) returns only its input pipeline's part of a split
-    and sets `shards_itself`; otherwise it returns the whole split and the pipeline gives each
-    input pipeline every n-th batch of the same seeded order, so that n workers see exactly the
-    global batches that one worker would.
+    `config.data.source` names the subclass (registered in `trainer.data.SOURCES`, or as
+    `package.module:Class`); the harness constructs it with `config.data.args` as keyword
+    arguments, plus `seed` (`config.seed`) and `loss` (`config.train.loss`) when the constructor
+    declares them. Its keyword defaults are the defaults of `config.data.args`.
+
+    A source that can shard cheaply (by file) returns only its input pipeline's part of the
+    train split and sets `shards_itself`; otherwise it returns the whole split and the pipeline
+    gives each input pipeline every n-th batch of the same seeded order, so that n workers see
+    exactly the global batches that one worker would. Evaluation always reads a split whole
+    (`examples` with a default `InputContext`), whatever `shards_itself` says, so that every
+    pipeline agrees on which example lands in which batch.
+
+    A source may also define `find_corrupt_file() -> str | None`: when reading fails with a
+    `DataLossError` or an image that does not decode, the run's one-line error names the file it
+    returns (trainer/run/failures.py).
+
+    Attributes:
+      num_classes: classes of the labels, for the model's head (`num_classes` of the builder);
+        None for a regression target. `config.data.num_classes`, when set, replaces it.
+      class_names: the classes' names in label order, when the data names them (string labels,
+        class folders); the export serves them next to the probabilities. None otherwise.
+      shards_itself: whether `examples` returns only its input pipeline's part of the train
+        split (see above).
     """
 
-    num_classes: int | None = None  # For classification heads; None for regression.
-    # The classes' names in label order, when the data names them (string labels, class
-    # folders): the export serves them next to the probabilities.
+    num_classes: int | None = None
     class_names: tuple[str, ...] | None = None
     shards_itself: bool = False
 
     @abc.abstractmethod
     def examples(self, split: str, input_context: tf.distribute.InputContext) -> tf.data.Dataset:
-        """Unbatched examples of `split`: this pipeline's shard if `shards_itself`, else all."""
+        """Unbatched examples of `split`: this pipeline's part if `shards_itself`, else all.
+
+        Args:
+          split: "train", "validation" or "test".
+          input_context: which input pipeline asks, of how many (`input_pipeline_id`,
+            `num_input_pipelines`). A default `InputContext()` (one pipeline) asks for the
+            whole split.
+
+        Returns:
+          A `tf.data.Dataset` of `(features, label)` or `(features, label, sample_weight)`
+            elements, one example each (not batched): features a tensor or a dict of tensors
+            (one per named model input), the label a tensor or a dict (one per named output).
+            A split that never ends is evaluated only with `config.eval.steps`. Batching,
+            shuffling, caching and prefetching are the pipeline's job.
+
+        Raises:
+          HarnessError: for an unknown split, or data that cannot be read (name the file).
+        """
 
     def train_features(self):
         """Train features in memory (numpy, same structure as one example's features), to adapt
@@ -50,7 +84,14 @@ class DataSource(abc.ABC):
 
     def training_batches(self, split: str, batch_size: int, *, seed: int):
         """Endless shuffled batches of the whole split when the source can make them faster
-        than shuffle-repeat-batch over `examples`; None (the pipeline then does that)."""
+        than shuffle-repeat-batch over `examples`; None (the default: the pipeline does that).
+
+        Args:
+          split: the split to batch ("train").
+          batch_size: examples per batch: the per-replica batch.
+          seed: the shuffle seed; every input pipeline gets the same one and must produce the
+            same order, since the pipeline keeps every n-th batch (unless `shards_itself`).
+        """
         return None
 
     def streams(self, split: str) -> bool:

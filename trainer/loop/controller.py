@@ -15,27 +15,45 @@ from collections.abc import Callable, Sequence
 
 @dataclasses.dataclass
 class RunState:
-    """What the actions see after the host loop that ended at `step`."""
+    """What the actions see after the host loop that ended at `step`.
+
+    The Controller makes one per host loop and passes it to each due action in turn, so an
+    action sees what the actions before it set (trainer/run/schedule.py has the order). Every
+    worker sees the same loss, metrics and validation results: they are aggregated across
+    replicas and workers.
+
+    Attributes:
+      step: the optimizer step the host loop ended at (steps done so far).
+      total_steps: the step the run trains to (`config.train.steps`).
+      steps_in_loop: the steps this host loop ran.
+      seconds: wall time of this host loop.
+      examples_per_sec: global examples per second over this host loop.
+      train: loss and metrics over this host loop's steps, in Keras's names (`loss`,
+        `accuracy`, `main_mae`, ...).
+      validation: {metric: value} of the validation split evaluated at this step, else None.
+        The evaluation action sets it; the actions after it see it.
+      latest_validation: (step, results) of the latest validation so far, this step's
+        included; None before the first.
+      stop_reason: why an action asked to stop (`request_stop`), else None.
+      rolled_back_to: the step an action restored the variables to (divergence recovery);
+        the actions after it are skipped for this host loop and training goes on from there.
+    """
 
     step: int
     total_steps: int
     steps_in_loop: int
-    seconds: float  # Wall time of this host loop.
+    seconds: float
     examples_per_sec: float
-    train: dict[str, float]  # Loss and metrics over this host loop's steps.
-    # {metric: value} of the validation split evaluated at this step, else None (an evaluation
-    # action sets it; the actions after it see it).
+    train: dict[str, float]
     validation: dict[str, float] | None = None
-    # (step, results) of the latest validation so far, this step's included.
     latest_validation: tuple[int, dict[str, float]] | None = None
     stop_reason: str | None = None
-    # The step the variables were restored to by an action (divergence recovery); the actions
-    # after it are skipped for this host loop and training goes on from there.
     rolled_back_to: int | None = None
 
     def request_stop(self, reason: str) -> None:
         """Ends training after this host loop (on every worker); the run then evaluates, saves
-        and exports as at its last step."""
+        and exports as at its last step. The first reason given is kept (`results.json` ->
+        `stop_reason`)."""
         self.stop_reason = self.stop_reason or reason
 
     def roll_back(self, step: int) -> None:
@@ -43,6 +61,7 @@ class RunState:
         self.rolled_back_to = step
 
     def set_validation(self, results: dict[str, float]) -> None:
+        """Records this step's validation results (the evaluation action calls it)."""
         self.validation = results
         self.latest_validation = (self.step, results)
 
@@ -54,7 +73,14 @@ Action = Callable[[RunState], None]
 class Scheduled:
     """`action` after every host loop (`every_steps` 0), or when the step is a multiple of
     `every_steps` (host loops end there: the Controller stops at each interval). Host loops also
-    end at each step in `stops` (an action that must act at given steps, such as the profiler)."""
+    end at each step in `stops` (an action that must act at given steps, such as the profiler).
+
+    Attributes:
+      action: a callable that takes the `RunState`.
+      every_steps: its interval in steps; 0 runs it after every host loop.
+      name: its name in the run (`config.actions` key, or the place in trainer/run/schedule.py).
+      stops: steps at which a host loop must end for it.
+    """
 
     action: Action
     every_steps: int = 0
@@ -73,6 +99,23 @@ class Scheduled:
 
 
 class Controller:
+    """Runs host loops from `start_step` to `total_steps`, calling the due actions after each.
+
+    Args:
+      train: `train(steps)` runs that many steps and returns their loss and metrics.
+      start_step: the step training starts at (a resumed run's checkpoint step).
+      total_steps: the step training ends at.
+      steps_per_loop: the most steps one host loop runs; a loop also ends at the next
+        multiple of any action's `every_steps` and at its `stops`.
+      global_batch_size: examples per step over all replicas (for `examples_per_sec`).
+      actions: called in this order after each host loop when `Scheduled.due`.
+      agree: `agree(flag)` is True on every worker if `flag` is on any (a collective under
+        several workers); it makes a stop request unanimous.
+
+    Raises:
+      ValueError: `steps_per_loop` is below 1.
+    """
+
     def __init__(
         self,
         *,
