@@ -22,7 +22,7 @@ from tests.support.helpers import REPO as _REPO
 
 REPO = pathlib.Path(_REPO)
 
-DOCUMENTS = (REPO / "README.md", *sorted((REPO / "docs").glob("**/*.md")))
+DOCUMENTS = (REPO / "README.md", REPO / "CONTRIBUTING.md", *sorted((REPO / "docs").glob("**/*.md")))
 DEFAULT_TARGETS = ("trainer.main", "launch.local", "trainer.sweep")
 _MARKER = re.compile(r"^\s*<!--\s*test:\s*(run|parse)\b:?\s*(.*?)\s*-->\s*$")
 _FENCE = re.compile(r"^(\s*)```(\w*)\s*$")

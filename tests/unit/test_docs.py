@@ -18,7 +18,7 @@ BLOCKS = doc_blocks.blocks()
 SHELL = [b for b in BLOCKS if b.lang in ("bash", "sh", "console")]
 PYTHON = [b for b in BLOCKS if b.lang == "python"]
 # Programs of other projects the docs show; their flags are theirs to check.
-EXTERNAL = {"docker", "kubectl", "gcloud", "tensorboard", "optuna-dashboard", "mkdocs"}
+EXTERNAL = {"docker", "kubectl", "gcloud", "tensorboard", "optuna-dashboard", "mkdocs", "ruff"}
 SETUP = {".", "source", "python3 -m venv"}  # Making and entering a virtual environment.
 
 
