@@ -8,7 +8,7 @@ jobset  one JobSet: the JobSet controller creates the headless Service and owns 
         every worker together after a failure (a worker that crashed leaves the others waiting
         in collectives), and deletes everything with the JobSet.
 tfjob   a Kubeflow TFJob: the training operator writes TF_CONFIG and a Service per pod itself;
-        its ExitCode policy retries only exit codes 128-255, so the pods set
+        its ExitCode policy retries only exit codes 130, 137, 143 and 138, so the pods set
         TRAINER_RETRYABLE_EXIT_CODE=138 (trainer/errors.py) and exit 138 where they would exit
         42, 43 or 75. The operator does not count ExitCode restarts against backoffLimit, so
         there --retries caps nothing and a crash (exit 1) is not retried (docs/kubernetes.md).
