@@ -2,8 +2,8 @@
 
 The exit codes are the contract with restart policies (launch.local --max_restarts, a Kubernetes
 Job's pod failure policy, JobSet, TFJob): 2 never retried; 42, 43 and 75 retried, the rerun
-resuming from the workdir. TFJob's `ExitCode` policy retries only 130, 137, 143 and 138 (others are permanent),
-so its manifests set RETRYABLE_EXIT_VARIABLE and every retryable exit uses that code instead.
+resuming from the workdir. TFJob's `ExitCode` policy retries only 130, 137, 143 and 138 (others
+are permanent), so its manifests set RETRYABLE_EXIT_VARIABLE and every retryable exit uses 138.
 """
 
 import os
