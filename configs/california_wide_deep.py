@@ -1,9 +1,10 @@
 """California housing with a functional Wide & Deep model: the standardized features go both
 straight to the output (wide) and through Dense layers (deep).
 
-Data, loss, batch and schedule as in california_mlp.py: the real census file in
-../shared/datasets, target in units of 100,000 dollars, the 8 features of scikit-learn's version,
-Normalization adapted on train inside the model.
+Data, loss, batch and schedule as in california_mlp.py: the census table housing.csv (downloaded
+once and cached, or --config.data.args.path=PATH/TO/housing.csv), target in units of 100,000
+dollars, the 8 features of scikit-learn's version, Normalization adapted on train inside the
+model.
 """
 
 from configs import base, california_mlp

@@ -4,6 +4,9 @@ to 0.259 with the same model, data and split as california_wide_deep.py.
     python -m trainer.main --config=configs/california_wide_deep_recipe.py \
         --workdir=/tmp/california_recipe --strategy=mirrored --num_cpu_devices=2
 
+The housing table downloads on the first run and is cached (see california_mlp.py); offline, add
+--config.data.args.path=PATH/TO/housing.csv.
+
 The recipe, against california_wide_deep.py (Adam at a constant 1e-3, batch 64, 3,000 steps):
 
 - AdamW, peak learning rate 3e-3, decoupled weight decay 0.05 (Keras scales it by the learning

@@ -1,5 +1,6 @@
 """The CSV source on the real California housing file and on small files with mistakes in them."""
 
+import hashlib
 import os
 
 import numpy as np
@@ -54,6 +55,41 @@ def test_housing_trains_end_to_end_under_two_replicas(tmp_path):
     results = read_results(workdir)
     assert results["replicas"] == 2 and set(results["test"]) == {"loss", "mae"}
     assert results["test"]["loss"] < 0.6  # Predicting the mean scores about 1.3.
+
+
+@needs_housing
+def test_a_housing_config_downloads_its_table_once_and_trains(tmp_path):
+    """A housing config as a fresh clone runs it, path empty: the table is downloaded (from a
+    loopback server standing in for the public URL), checked by the config's sha256, cached
+    under $KERAS_HOME, and trained on."""
+    from configs.california_mlp import HOUSING_SHA256
+    from tests.support.helpers import assert_ok, read_results, train
+    from tests.support.http_files import FileServer
+
+    keras_home = tmp_path / "keras_home"
+    env = {"KERAS_HOME": str(keras_home), "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}
+    workdir = str(tmp_path / "housing")
+    with FileServer({"housing.csv": HOUSING_CSV}) as server:
+        assert_ok(
+            train(
+                "--config=configs/california_wide_deep_two_outputs.py",
+                f"--config.data.args.url={server.url('housing.csv')}",
+                "--progress=quiet",
+                "--config.train.steps=6",
+                "--config.train.steps_per_loop=3",
+                "--config.eval.steps=2",
+                "--config.export.keras=False",
+                "--config.export.saved_model=False",
+                f"--workdir={workdir}",
+                env=env,
+            )
+        )
+        assert server.requests == ["/housing.csv"]
+    assert os.listdir(keras_home / "datasets") == ["housing.csv"]
+    with open(keras_home / "datasets" / "housing.csv", "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == HOUSING_SHA256
+    results = read_results(workdir)
+    assert results["step"] == 6 and all(np.isfinite(v) for v in results["test"].values())
 
 
 def _breast_cancer_csv(path, *, labels: str = "names") -> str:

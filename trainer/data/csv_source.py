@@ -15,10 +15,22 @@ classification loss; else a target. Classes are the train split's distinct label
 order (numerically for numbers), kept as `class_names`; a label in validation or test that train
 lacks is an error that names it. For one sigmoid unit on a two-class task, set
 config.data.num_classes=1 and config.train.loss=binary_crossentropy.
+
+The file is `path` (local or gs://). With `path` empty and a `url` set, the file is downloaded
+once by `keras.utils.get_file` into Keras's cache ($KERAS_HOME/datasets, else
+~/.keras/datasets), checked against `sha256`, and read from there on every later run, offline
+included; a `path` given wins and nothing is downloaded. The California housing configs set the
+url and hash of the public housing.csv (configs/california_mlp.py).
 """
 
 import csv
+import hashlib
 import io
+import os
+import tempfile
+import urllib.error
+import urllib.parse
+import uuid
 
 import numpy as np
 import tensorflow as tf
@@ -68,6 +80,8 @@ class CsvSource(InMemorySource):
         self,
         *,
         path: str = "",
+        url: str = "",
+        sha256: str = "",
         label: str = "label",
         label_scale: float = 1.0,
         features=(),
@@ -82,7 +96,11 @@ class CsvSource(InMemorySource):
         loss: str = "",
     ):
         """Args:
-        path: the CSV file (local or gs://), e.g. ../shared/datasets/.../housing.csv.
+        path: the CSV file (local or gs://); given, it wins over `url`.
+        url: with path empty, where to download the CSV file from, once: it is cached in
+            $KERAS_HOME/datasets (else ~/.keras/datasets) under the URL's file name.
+        sha256: the downloaded file's SHA-256 in hex ('': not checked); a file that does not
+            match is not used.
         label: the label column: classes (text or integers) or a numeric target.
         label_scale: multiplies a regression target (1e-5: dollars -> 100,000s).
         features: numeric feature columns (empty: every other column).
@@ -96,7 +114,8 @@ class CsvSource(InMemorySource):
         task: auto | classification | regression (auto: see the module's docstring).
         loss: config.train.loss, passed by the harness (task="auto" reads it).
         """
-        _check_args(path, missing, task, recipe)
+        _check_args(path, url, sha256, missing, task, recipe)
+        path = path or _download(url, sha256.lower())
         header, rows = _read(path)
         categorical = tuple(categorical)
         numeric = _numeric_columns(path, header, rows, label, features, categorical, recipe)
@@ -174,12 +193,19 @@ class CsvSource(InMemorySource):
         return filled, keep
 
 
-def _check_args(path: str, missing: str, task: str, recipe: str) -> None:
-    """Rejects an empty path, then an unknown missing, task or recipe."""
-    if not path:
+def _check_args(path: str, url: str, sha256: str, missing: str, task: str, recipe: str) -> None:
+    """Rejects an empty path without a url and a malformed sha256, then an unknown missing, task
+    or recipe."""
+    if not path and not url:
         raise HarnessError(
-            "config.data.args.path is empty: set it to a CSV file, e.g. "
-            "--config.data.args.path=../shared/datasets/california_housing/housing.csv"
+            "config.data.args.path is empty and config.data.args.url is not set: pass a CSV file "
+            "(--config.data.args.path=PATH/TO/file.csv) or a URL to download one from "
+            "(--config.data.args.url=https://...)."
+        )
+    if sha256 and not (len(sha256) == 64 and all(c in "0123456789abcdefABCDEF" for c in sha256)):
+        raise HarnessError(
+            f"config.data.args.sha256={sha256!r} is not a SHA-256: expected 64 hex digits "
+            "(sha256sum FILE prints them), or '' to leave the download unchecked."
         )
     if missing not in MISSING:
         raise HarnessError(
@@ -191,6 +217,84 @@ def _check_args(path: str, missing: str, task: str, recipe: str) -> None:
         raise HarnessError(
             f"config.data.args.recipe={recipe!r}: use '' or one of {', '.join(RECIPES)}."
         )
+
+
+def _download(url: str, sha256: str) -> str:
+    """The local path of the file at `url`: the cached copy when there is one (that matches
+    `sha256`), else a fresh download through keras.utils.get_file, checked, then cached."""
+    name = os.path.basename(urllib.parse.urlsplit(url).path)
+    if not name:
+        raise HarnessError(
+            f"config.data.args.url={url!r} names no file: end it with the file's name, e.g. "
+            "https://host/data/housing.csv."
+        )
+    cache_dir = _keras_cache_dir()
+    cached = os.path.join(cache_dir, "datasets", name)
+    if os.path.isfile(cached) and (not sha256 or _sha256(cached) == sha256):
+        return cached
+    # Every worker (and an evaluator) builds its data, so several processes may download at once
+    # into the same cache. get_file writes straight to its target (urlretrieve), where a
+    # concurrent reader would see a partial file, and on a hash mismatch it downloads again over
+    # the file in place. So each process downloads to a name of its own and renames it into
+    # place once checked: a rename in one directory is atomic, readers see a whole file (their
+    # own, or another's of the same bytes), never a partial one. For the same reasons the cached
+    # copy and the download are checked here rather than by get_file's file_hash, whose error
+    # does not say what it got and leaves the file where it was written.
+    part = f"{name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part"
+    from trainer.modeling.keras_api import keras
+
+    try:
+        downloaded = keras.utils.get_file(
+            fname=part, origin=url, cache_dir=cache_dir, cache_subdir="datasets"
+        )
+    except Exception as e:  # get_file raises a bare Exception for URL and HTTP errors.
+        raise HarnessError(
+            f"Cannot download {url} (config.data.args.url): {_why(e)}. Either connect once (the "
+            f"file is then cached at {cached} and later runs read it offline), or pass "
+            f"--config.data.args.path=PATH/TO/{name}."
+        ) from e
+    got = _sha256(downloaded)
+    if sha256 and got != sha256:
+        os.remove(downloaded)
+        raise HarnessError(
+            f"{url} (config.data.args.url) gave a file with sha256 {got}, expected {sha256} "
+            "(config.data.args.sha256): the file was not used, nor cached. Check the URL and the "
+            f"hash, or pass --config.data.args.path=PATH/TO/{name}."
+        )
+    os.replace(downloaded, cached)
+    return cached
+
+
+def _why(error: Exception) -> str:
+    """What went wrong, in one line: the URL or HTTP error get_file wrapped, else its message."""
+    cause = error.__cause__ or error.__context__
+    if isinstance(cause, urllib.error.HTTPError):
+        return f"HTTP {cause.code} {cause.reason}"
+    if isinstance(cause, urllib.error.URLError):
+        return " ".join(str(cause.reason).split())
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _keras_cache_dir() -> str:
+    """The directory keras.utils.get_file caches in: $KERAS_HOME, else ~/.keras; a temporary
+    .keras when that is not writable (as get_file itself falls back). $KERAS_HOME is read now,
+    not when Keras was imported."""
+    base = os.path.expanduser(os.environ.get("KERAS_HOME") or os.path.join("~", ".keras"))
+    try:
+        os.makedirs(base, exist_ok=True)
+    except OSError:
+        pass
+    if os.access(base, os.W_OK):
+        return base
+    return os.path.join("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir(), ".keras")
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _read(path: str):
