@@ -4,12 +4,20 @@ Experiment files start from `get_config(model=..., data=...)` and change fields.
 the data source's arguments live in `config.model.args` and `config.data.args`, filled here from
 the plug-in's own keyword defaults (documented next to its code: trainer/models/, trainer/data/,
 or the user's module), so every argument can be overridden on the command line
-(`--config.model.args.dropout=0.2`). `use_model` and `use_data` switch plug-ins in a derived
-experiment. The returned dict is locked: an override of a field that does not exist
-(`--config.train.stepz=5`) is an error.
+(`--config.model.args.dropout=0.2`). An argument without a default is there too, without a
+value (a placeholder), for the experiment file or the command line to set. `use_model` and
+`use_data` switch plug-ins in a derived experiment; `switch_plugin` is what the command line's
+`--config.model.name` and `--config.data.source` do. The returned dict is locked: an override of
+a field that does not exist (`--config.train.stepz=5`) is an error.
 """
 
+import ast
+import inspect
+import io
+import tokenize
+
 import ml_collections
+from ml_collections import config_dict
 
 
 def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.ConfigDict:
@@ -124,22 +132,44 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
 
 def use_model(config, name: str, **args) -> None:
     """Sets config.model.name and config.model.args: the builder's defaults, then `args`."""
-    from trainer.models import default_model_args, model_argument_names  # Imports Keras.
+    from trainer.models import MODELS, default_model_args, model_argument_names  # Imports Keras.
 
     config.model.name = name
     config.model.args = _section(
-        default_model_args(name), model_argument_names(name), args, "config.model.args", name
+        MODELS.resolve(name),
+        default_model_args(name),
+        model_argument_names(name),
+        args,
+        "config.model.args",
+        name,
     )
+    _lock_like(config, config.model.args)
 
 
 def use_data(config, name: str, **args) -> None:
     """Sets config.data.source and config.data.args: the source's defaults, then `args`."""
-    from trainer.data import default_source_args, source_argument_names
+    from trainer.data import SOURCES, default_source_args, source_argument_names
 
     config.data.source = name
     config.data.args = _section(
-        default_source_args(name), source_argument_names(name), args, "config.data.args", name
+        SOURCES.resolve(name),
+        default_source_args(name),
+        source_argument_names(name),
+        args,
+        "config.data.args",
+        name,
     )
+    _lock_like(config, config.data.args)
+
+
+def switch_plugin(config, field: str, name: str) -> None:
+    """What `--config.model.name=NAME` and `--config.data.source=NAME` (`field`: "model.name",
+    "data.source") do before the other overrides apply. Another plug-in than the experiment's
+    starts from its own defaults (`use_model` / `use_data`): the experiment's values were meant
+    for the plug-in it names. Naming the experiment's own plug-in keeps the experiment's values."""
+    section, key = field.split(".")
+    if config[section][key] != name:
+        {"model.name": use_model, "data.source": use_data}[field](config, name)
 
 
 def use_optimizer(config, name: str, /, **args) -> None:
@@ -156,12 +186,60 @@ def use_loss(config, name: str, /, **args) -> None:
     config.train.loss_args = ml_collections.ConfigDict(args)
 
 
-def _section(defaults: dict, names, args: dict, field: str, name: str):
-    """The defaults, then `args`. An argument without a default is given here (e.g.
-    `base.get_config(...)` then `base.use_data(config, "my.data:load", path=...)`)."""
+def _section(target, defaults: dict, names, args: dict, field: str, name: str):
+    """The defaults, then `args`. An argument without a default is a placeholder without a value,
+    so that the experiment file (`config.model.args.units = 64`) or the command line
+    (`--config.model.args.units=64`) can set it; the commands refuse to run while it has none."""
     unknown = sorted(set(args) - set(names))
     if unknown:
         raise ValueError(
             f"{field} for {name!r}: unknown argument(s) {unknown}; it takes {list(names)}."
         )
-    return ml_collections.ConfigDict({**defaults, **args})
+    from trainer.registry import signature_of
+
+    parameters = signature_of(target).parameters
+    values = {
+        arg: defaults[arg] if arg in defaults else _placeholder(parameters[arg].annotation)
+        for arg in names
+    }
+    return ml_collections.ConfigDict({**values, **args})
+
+
+# Annotations that give a required argument's placeholder its type (the command line then parses
+# `--config.model.args.units=64` as that type); any other, or none, accepts any Python literal.
+_PLACEHOLDER_TYPES = {kind.__name__: kind for kind in (bool, int, float, str)}
+
+
+def _placeholder(annotation) -> config_dict.FieldReference:
+    name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    return config_dict.placeholder(_PLACEHOLDER_TYPES.get(name, object))
+
+
+def _lock_like(config, section) -> None:
+    """A section set after get_config() locked the config is locked too: a misspelt argument
+    (`--config.model.args.hiden_units`) is then an error rather than a new field."""
+    if config.is_locked:
+        section.lock()
+
+
+def field_comments() -> dict[str, tuple[tuple[str, ...], str]]:
+    """{field: (the comment lines above it, the comment on its line)}, in get_config()'s order:
+    each field's meaning as this file writes it, for `--config_help`."""
+    source = inspect.getsource(get_config)
+    lines = source.splitlines()
+    comments = {
+        token.start[0]: token.string.lstrip("#").strip()
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.COMMENT
+    }
+    fields = {}
+    for node in ast.parse(source).body[0].body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Attribute):
+            above = []
+            line = node.lineno - 1
+            while line in comments and lines[line - 1].lstrip().startswith("#"):
+                above.insert(0, comments[line])
+                line -= 1
+            field = ast.unparse(node.targets[0]).removeprefix("config.")
+            fields[field] = (tuple(above), comments.get(node.end_lineno, ""))
+    return fields

@@ -1,10 +1,11 @@
-"""Train a configured Keras model under any tf.distribute strategy.
+r"""Train a configured Keras model under any tf.distribute strategy.
 
     python -m trainer.main --config=configs/digits_mlp.py --strategy=mirrored --workdir=/tmp/run1 \
         --config.train.steps=500
 
 Rerunning the same command on the same workdir resumes from its latest checkpoint. Bad input ends
 the run with one `error: ...` line on stderr and exit code 2 (see trainer/errors.py for others).
+`--config_help` prints the config's fields with their values and meanings.
 """
 
 import os
@@ -32,8 +33,16 @@ import tempfile  # noqa: E402
 
 from absl import app, flags, logging  # noqa: E402
 
+import configs  # noqa: E402
+from configs import base  # noqa: E402
 from strategies import STRATEGY_NAMES, StrategyError, cluster_info, create_strategy  # noqa: E402
-from trainer.cli.config_flag import define_config_flag, load_config, parse_flags  # noqa: E402
+from trainer.cli import usage  # noqa: E402
+from trainer.cli.config_flag import (  # noqa: E402
+    CONFIG_FLAG_HELP,
+    define_config_flag,
+    load_config,
+    parse_flags,
+)
 from trainer.cli.console import fail, quiet_logs  # noqa: E402
 from trainer.errors import HarnessError  # noqa: E402
 
@@ -48,7 +57,7 @@ _WORKDIR = flags.DEFINE_string(
     "Checkpoints, summaries, exports and results (local or gs://). "
     "Default: $TMPDIR/trainer/<config name>.",
 )
-flags.DEFINE_boolean(
+_VERBOSE = flags.DEFINE_boolean(
     "verbose", False, "Show TensorFlow's native start-up lines (oneDNN, CUDA probing)."
 )
 _PROGRESS = flags.DEFINE_enum(
@@ -57,11 +66,29 @@ _PROGRESS = flags.DEFINE_enum(
     ["line", "json", "quiet"],
     "Per host loop: a log line, a JSON object on stdout, or nothing.",
 )
+_CONFIG_HELP = flags.DEFINE_boolean(
+    "config_help",
+    False,
+    "Print the config (--config with the overrides) field by field, then exit: each value, "
+    "its meaning from configs/base.py and, where it differs, the default.",
+)
+# --help shows these after the --config flags, in this order, with what each value is.
+_OWN_FLAGS = (
+    (_CONFIG_HELP, ""),
+    (_STRATEGY, ""),
+    (_TPU, "NAME"),
+    (_NUM_CPU_DEVICES, "N"),
+    (_WORKDIR, "DIR"),
+    (_PROGRESS, ""),
+    (_VERBOSE, ""),
+)
 
 
 def main(argv):
     if len(argv) > 1:
         fail(f"unexpected arguments {' '.join(argv[1:])}: flags take the form --name=value.")
+    if _CONFIG_HELP.value:
+        return _print_config_fields()
     quiet_logs()
     watcher = _WATCHER or TerminationWatcher().start()
     config, config_path = load_config()
@@ -119,9 +146,59 @@ def _evaluate_checkpoints(config, workdir: str) -> None:
     logging.info("Evaluator done: evaluated steps %s.", results["steps"])
 
 
+def _print_config_fields() -> None:
+    """--config_help: the loaded config as one line per field (unset arguments included)."""
+    config, config_path = load_config(require_plugin_arguments=False)
+    try:  # The same plug-ins' defaults, to show what the experiment and the flags changed.
+        defaults = base.get_config(model=config.model.name, data=config.data.source)
+    except (AttributeError, KeyError):  # A config not built on configs/base.py.
+        defaults = None
+    print(
+        f"# {config_path} with the command line's overrides, field by field.\n"
+        "# Meanings: configs/base.py (a plug-in's arguments: its docstring). "
+        "Set one: --config.FIELD=VALUE.\n"
+    )
+    print(usage.config_fields_text(config, comments=base.field_comments(), defaults=defaults))
+
+
+def _help_text() -> str:
+    """--help: this command's flags, --config first, and the plug-ins it knows by name."""
+    from trainer.data import SOURCES
+    from trainer.models import MODELS
+
+    default = os.path.relpath(configs.DEFAULT_CONFIG)
+    config_entries = [
+        (syntax, f"{text} Default: {default}." if syntax == "--config=FILE" else text)
+        for syntax, text in CONFIG_FLAG_HELP
+    ]
+    own_entries = [
+        usage.flag_entry(flags.FLAGS[holder.name], metavar) for holder, metavar in _OWN_FLAGS
+    ]
+    return usage.help_text(
+        __doc__,
+        config_entries + own_entries,
+        (
+            f"models (--config.model.name): {', '.join(MODELS.names())}.",
+            f"data sources (--config.data.source): {', '.join(SOURCES.names())}.",
+            "Your own model or data source: its import path, 'package.module:callable'. Its "
+            "arguments are config.model.args / config.data.args; --config_help lists them with "
+            "every other field of the config.",
+            "--helpfull lists every flag, the libraries' too.",
+        ),
+    )
+
+
+def _parse_flags_or_help(argv):
+    """absl's flags parser, but --help (-h, --helpshort) prints this command's own page."""
+    if usage.help_requested(argv):
+        print(_help_text())
+        sys.exit(0)
+    return parse_flags(argv)
+
+
 def run():
-    define_config_flag()
-    app.run(main, flags_parser=parse_flags)
+    define_config_flag(switch_plugin=base.switch_plugin)
+    app.run(main, flags_parser=_parse_flags_or_help)
 
 
 if __name__ == "__main__":
