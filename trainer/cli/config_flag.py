@@ -105,6 +105,8 @@ def define_config_flag(
         flag_values.set_default("config", configs.DEFAULT_CONFIG)
     except CommandLineError as e:
         fail(str(e))
+    except flags.Error as e:  # An override config_flags cannot parse (a field of type None).
+        fail(_flag_error(e))
     except _BAD_CONFIG as e:
         fail(_config_error(e, configs.DEFAULT_CONFIG))
 
@@ -217,19 +219,21 @@ def parse_flags(argv):
     except CommandLineError as e:
         fail(str(e))
     except flags.Error as e:
-        text = str(e)
-        if "Error whilst parsing config file" in text:  # get_config() itself raised.
-            lines = [line for line in text.splitlines() if line.strip()]
-            fail(
-                f"cannot load config file {text.split()[1].split('=', 1)[-1].rstrip(':')}: "
-                f"{lines[-1].strip()}"
-            )
-        fail(text)
+        fail(_flag_error(e))
     except _BAD_CONFIG as e:
         path = next(
             (a.split("=", 1)[1] for a in argv if a.startswith("--config=")), configs.DEFAULT_CONFIG
         )
         fail(_config_error(e, path))
+
+
+def _flag_error(error: flags.Error) -> str:
+    text = str(error)
+    if "Error whilst parsing config file" in text:  # get_config() itself raised.
+        lines = [line for line in text.splitlines() if line.strip()]
+        path = text.split()[1].split("=", 1)[-1].rstrip(":")
+        return f"cannot load config file {path}: {lines[-1].strip()}"
+    return " ".join(text.split())
 
 
 def load_config(*, require_plugin_arguments: bool = True):

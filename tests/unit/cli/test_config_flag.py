@@ -167,6 +167,13 @@ def test_a_field_that_does_not_exist_is_still_an_error(monkeypatch, capsys):
     assert "bad config field" in line and 'Did you mean "steps"' in line
 
 
+def test_an_override_config_flags_cannot_parse_is_one_line(monkeypatch, capsys):
+    # A default of None has no parser in config_flags (the CSV source's `inputs`).
+    args = ("--config.data.source=csv", "--config.data.args.inputs={'a': ('a',)}")
+    line = _one_line_exit(capsys, lambda: _load(monkeypatch, *args))
+    assert "config.data.args.inputs is not supported for overriding" in line
+
+
 def test_without_a_switch_function_the_name_alone_changes(monkeypatch):
     config = _load(monkeypatch, "--config.model.name=deep_selu", switch_plugin=None)
     assert config.model.name == "deep_selu"
