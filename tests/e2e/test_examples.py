@@ -189,7 +189,7 @@ def test_an_action_that_raises_is_named_and_the_last_checkpoint_is_intact(tmp_pa
         ),
         (
             "--config.data.source=tests.support.plugins:flat_dataset",
-            ("does not match tests.support.plugins:flat_dataset", "unknown argument(s)"),
+            ("tests.support.plugins:flat_dataset", "expected unbatched"),
         ),
     ],
 )

@@ -23,6 +23,7 @@ import tensorflow as tf
 from absl import flags
 from ml_collections import config_flags
 
+from configs import base
 from trainer.cli.config_flag import define_config_flag, load_config, parse_flags
 from trainer.cli.console import fail, quiet_logs
 from trainer.errors import PREEMPTED_EXIT_CODE, HarnessError, process_exit_code
@@ -170,7 +171,7 @@ def _process_index() -> int:
 def run() -> None:
     from absl import app
 
-    define_config_flag()
+    define_config_flag(switch_plugin=base.switch_plugin)  # --config.data.source=csv ... works
     config_flags.DEFINE_config_file(
         "sweep", None, "Sweep file (configs/sweeps/): search space, sampler, pruner, metric."
     )
