@@ -22,22 +22,29 @@ PARSE = [b for b in SHELL if b.mode == "parse"]
 PYTHON = [b for b in doc_blocks.blocks() if b.lang == "python" and b.mode == "run"]
 
 
-def _shown_once(blocks):
-    """The run blocks, less those whose every command an earlier block already runs (the
-    default run is on several pages): each costs a TensorFlow start-up."""
+def _to_run(blocks) -> list[tuple[doc_blocks.Block, list[doc_blocks.Command]]]:
+    """Each run block with the commands it runs: a command an earlier block already ran as is
+    (the default run is on several pages; each costs a TensorFlow start-up) is left out, unless
+    a later command of its block reads what it wrote (a path under /tmp in common)."""
     seen, kept = set(), []
     for block in blocks:
-        runs = {
-            c.text + " " + " ".join(block.extra_args(c.module)) for c in doc_blocks.commands(block)
-        }
-        if not runs <= seen:
-            kept.append(block)
-        seen |= runs
+        shown = [c for c in doc_blocks.commands(block) if c.module not in NOT_RUN]
+        shown = [c for c in shown if c.argv[0] not in NOT_RUN]
+        runs = []
+        for i, command in enumerate(shown):
+            key = command.text + " " + " ".join(block.extra_args(command.module))
+            later = " ".join(c.text for c in shown[i + 1 :])
+            reads_it = any(p in later for p in re.findall(r"/tmp/[\w.-]+", command.text))
+            if key not in seen or reads_it:
+                runs.append(command)
+            seen.add(key)
+        if runs or not shown:
+            kept.append((block, runs))
     return kept
 
 
-RUN = _shown_once([b for b in SHELL if b.mode == "run"])
 NOT_RUN = {"pip", "pytest", ".", "source", "venv"}  # Checked by tests/unit/test_docs.py.
+RUN = _to_run([b for b in SHELL if b.mode == "run"])
 TIMEOUT_S = 600
 HELP_EXITS = {0, 1}  # absl's --help exits 1 (trainer.main's exits 0).
 
@@ -67,14 +74,12 @@ def _needs_housing(block) -> bool:
     return "$HOUSING_CSV" in block.text + block.marker or "california" in block.text
 
 
-@pytest.mark.parametrize("block", RUN, ids=_name)
-def test_the_block_runs(block, tmp_path):
+@pytest.mark.parametrize(("block", "runs"), RUN, ids=[b.name for b, _ in RUN])
+def test_the_block_runs(block, runs, tmp_path):
     if _needs_housing(block) and not os.path.exists(HOUSING_CSV):
         pytest.skip(f"the housing CSV is not at {HOUSING_CSV} (set TRAINER_HOUSING_CSV)")
     ran = 0
-    for command in doc_blocks.commands(block):
-        if command.module in NOT_RUN or command.argv[0] in NOT_RUN:
-            continue
+    for command in runs:
         argv = _argv(command, block, tmp_path)
         done = subprocess.run(
             argv,
