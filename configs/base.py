@@ -103,7 +103,7 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.reduce_on_plateau.min_scale = 1e-3  # The learning rate never goes below this x peak.
 
     # On a NaN or infinite training loss, or one above loss_upper_bound: roll back to the last
-    # checkpoint and go on, at most max_rollbacks times; then fail (Orbit's RecoveryAction).
+    # checkpoint and go on, at most max_rollbacks times; then fail (Model Garden's RecoveryAction).
     config.recovery = ml_collections.ConfigDict()
     config.recovery.max_rollbacks = 0  # 0: fail at once, saving nothing.
     config.recovery.loss_upper_bound = 0.0  # A loss above this diverged too (0: only NaN/inf).
@@ -121,7 +121,7 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.export.best_mode = "auto"  # min | max | auto.
 
     # More actions after each host loop, by name: {"name": {"action": "package.module:callable",
-    # "every_steps": N (0: every host loop), ...its keyword arguments}} (README: actions).
+    # "every_steps": N (0: every host loop), ...its keyword arguments}} (docs/your-own.md).
     config.actions = ml_collections.ConfigDict()
 
     use_model(config, model)

@@ -69,7 +69,7 @@ def pod_template(
     """A PodTemplateSpec running `python -m module args` under dumb-init, the image's PID 1.
 
     Setting `command` replaces the image's ENTRYPOINT, so it names dumb-init again: as PID 1,
-    Python would ignore SIGTERM until the harness installs its handler (README: Preemption).
+    Python would ignore SIGTERM until the harness installs its handler (docs/workers.md).
     """
     container = {
         "name": container_name,

@@ -18,7 +18,7 @@ watches for itself, the same way everywhere:
 
 Time from SIGTERM to exit: the rest of the host loop in flight, one checkpoint save, and process
 exit; at worst also the action running when the notice came (an evaluation) and one more host
-loop. Keep those well under the platform's grace period (README: "Preemption").
+loop. Keep those well under the platform's grace period (docs/workers.md, "Preemption").
 """
 
 import os
