@@ -16,7 +16,7 @@ ENV PYTHONUNBUFFERED=1 \
 
 # dumb-init as PID 1: the kernel drops signals to PID 1 that it has no handler for, so a Python
 # PID 1 would ignore SIGTERM while it starts up and never reap zombies. It forwards SIGTERM to
-# the trainer, which saves and exits 42 (README: "Preemption"). Pinned; a static binary.
+# the trainer, which saves and exits 42 (docs/workers.md, "Preemption"). Pinned; a static binary.
 RUN pip install --no-cache-dir dumb-init==1.2.5.post1 \
     && useradd --create-home --uid 1000 trainer
 WORKDIR /home/trainer/app

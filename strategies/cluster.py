@@ -63,7 +63,7 @@ def derive_tf_config(environ=None) -> str | None:
     """TF_CONFIG for this process: as set, else derived from a Kubernetes Indexed Job or JobSet.
 
     Returns None outside a cluster. Kubernetes gives each pod its completion index; the manifest
-    adds what Kubernetes does not say (README: Several workers):
+    adds what Kubernetes does not say (docs/workers.md):
       TRAINER_WORKERS  pods per Job (the Job's `completions`), required;
       TRAINER_PORT     the port every worker listens on (default 2222);
     and, for an Indexed Job, TRAINER_SERVICE, the headless Service named as the pods' subdomain
@@ -142,7 +142,7 @@ def _required(environ, name: str) -> str:
     if not environ.get(name):
         raise ValueError(
             f"{name} is not set: on Kubernetes the harness needs it to find the other workers "
-            "(README: Several workers, preemption and failures)."
+            "(docs/workers.md, 'Several workers, preemption and failures')."
         )
     return environ[name]
 

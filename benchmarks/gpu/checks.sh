@@ -24,11 +24,12 @@ run() { # NAME TIMEOUT_S FLAGS...: one trainer.main run from a fresh workdir, th
   echo "rc=$?"
   grep -E "^error|precision|Done" "$OUT/$name.log" | tail -3
 }
-run digits_mirrored 150 --strategy=mirrored
+run digits_mirrored 150 --strategy=mirrored --config.train.jit_compile=False
 run digits_mirrored_xla 150 --strategy=mirrored --config.train.jit_compile=True
 run digits_mirrored_xla_float16 100 --strategy=mirrored --config.train.jit_compile=True \
   --config.precision=mixed_float16  # Refused: exit 2 with advice.
 run wide_deep_mirrored 200 --config=configs/california_wide_deep.py --strategy=mirrored \
+  --config.train.jit_compile=False \
   ${HOUSING[@]+"${HOUSING[@]}"}
 run wide_deep_mirrored_xla 200 --config=configs/california_wide_deep.py --strategy=mirrored \
   --config.train.jit_compile=True ${HOUSING[@]+"${HOUSING[@]}"}

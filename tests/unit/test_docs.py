@@ -5,9 +5,9 @@ every Python block compiles. tests/e2e/test_docs.py runs them."""
 import ast
 import pathlib
 import re
+from importlib import metadata
 
 import pytest
-import tomllib
 
 from tests.support import doc_blocks
 from tests.support.helpers import REPO as _REPO
@@ -53,6 +53,22 @@ def test_a_marker_names_modules_its_block_runs(block):
     )
 
 
+def test_every_marker_sits_on_the_line_before_a_fence():
+    """A misspelt or misplaced marker would leave its block to the default: run."""
+    for path in doc_blocks.DOCUMENTS:
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            if not line.lstrip().startswith("<!-- test"):
+                continue
+            where = f"{path.relative_to(REPO)}:{i + 1}"
+            assert doc_blocks._MARKER.match(line), (
+                f"{where}: not 'test: run ...' or 'test: parse: ...'"
+            )
+            assert i + 1 < len(lines) and doc_blocks._FENCE.match(lines[i + 1]), (
+                f"{where}: a marker goes on the line right before its block's fence"
+            )
+
+
 @pytest.mark.parametrize("block", PYTHON, ids=_ids)
 def test_python_blocks_compile(block):
     ast.parse(block.text, filename=block.name)
@@ -95,9 +111,8 @@ def _missing_python(command: doc_blocks.Command) -> str | None:
 
 
 def _missing_extras(argv: list[str]) -> str | None:
-    extras = set(
-        tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    )
+    # The installed project's extras (tomllib would need Python 3.11).
+    extras = set(metadata.metadata("keras-distribute-trainer").get_all("Provides-Extra") or ())
     for arg in argv:
         match = re.fullmatch(r"\.\[([\w,-]+)\]", arg)
         if match and not set(match.group(1).split(",")) <= extras:

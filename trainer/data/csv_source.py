@@ -23,10 +23,12 @@ included; a `path` given wins and nothing is downloaded. The California housing 
 url and hash of the public housing.csv (configs/california_mlp.py).
 """
 
+import contextlib
 import csv
 import hashlib
 import io
 import os
+import sys
 import tempfile
 import urllib.error
 import urllib.parse
@@ -244,9 +246,11 @@ def _download(url: str, sha256: str) -> str:
     from trainer.modeling.keras_api import keras
 
     try:
-        downloaded = keras.utils.get_file(
-            fname=part, origin=url, cache_dir=cache_dir, cache_subdir="datasets"
-        )
+        # get_file prints its progress bar on stdout, which --progress=json keeps for JSON lines.
+        with contextlib.redirect_stdout(sys.stderr):
+            downloaded = keras.utils.get_file(
+                fname=part, origin=url, cache_dir=cache_dir, cache_subdir="datasets"
+            )
     except Exception as e:  # get_file raises a bare Exception for URL and HTTP errors.
         raise HarnessError(
             f"Cannot download {url} (config.data.args.url): {_why(e)}. Either connect once (the "
