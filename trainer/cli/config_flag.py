@@ -135,8 +135,10 @@ class _PluginsFirstParser(flags.ArgumentParser):
 
 def _overrides(argv) -> list[tuple[str, str | None]]:
     """(field, value) of every --config.FIELD override in argv, in order; the value is the next
-    argument when not given with `=` (None at the end). All of argv, as config_flags reads it."""
+    argument when not given with `=` (None at the end). Up to a bare `--`, where absl stops
+    parsing: what follows is for another program (trainer.sweep's trials, for instance)."""
     found = []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
     for index, arg in enumerate(argv):
         match = _OVERRIDE.match(arg)
         if match:

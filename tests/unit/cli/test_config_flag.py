@@ -225,6 +225,8 @@ def test_a_default_of_none_is_not_an_unset_argument(monkeypatch):
         (["--config.model.name", "vgg", "--strategy=mirrored"], [("model.name", "vgg")]),
         (["--noconfig.export.keras"], [("export.keras", None)]),  # No value at the end.
         (["--config=configs/x.py", "--configx.a=1", "config.a=1"], []),
+        # After a bare --, absl parses nothing: those are a trial's flags (trainer.sweep).
+        (["--config.seed=1", "--", "--config.model.name=vgg"], [("seed", "1")]),
     ],
 )
 def test_overrides_are_found_as_config_flags_finds_them(argv, found):
