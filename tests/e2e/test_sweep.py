@@ -335,6 +335,31 @@ def test_bad_input_is_one_line_before_any_trial(tmp_path):
             future.result()  # Raises the first failed case's assertion.
 
 
+def test_a_builder_argument_without_a_default_may_be_drawn_by_the_sweep(tmp_path):
+    model = "--config.model.name=tests.support.plugins:mlp_of_width"
+    drawn = '{"model.args.units": space.int_range(8, 16)}'
+    done = sweep(
+        *QUICK,
+        model,
+        f"--sweep={sweep_file(tmp_path, parameters=drawn)}",
+        "--trials=1",
+        f"--workdir={tmp_path / 'sweep'}",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    study = load(journal(str(tmp_path / "sweep")))
+    (trial,) = by_state(study, TrialState.COMPLETE)
+    assert 8 <= trial.params["model.args.units"] <= 16
+    # Not drawn, and not set: one line before any trial, naming the field.
+    undrawn = '{"train.learning_rate": space.log_range(1e-4, 1e-2)}'
+    refused = sweep(
+        *QUICK,
+        model,
+        f"--sweep={sweep_file(tmp_path, 'other', parameters=undrawn)}",
+        f"--workdir={tmp_path / 'other'}",
+    )
+    assert_one_line_error(refused, "config.model.args.units")
+
+
 def test_a_study_name_made_by_another_search_space_is_refused(tmp_path):
     workdir = str(tmp_path / "sweep")
     first = sweep_file(tmp_path, "first")

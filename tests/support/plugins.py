@@ -110,3 +110,12 @@ def not_compilable(*, input_shape, num_classes):
     hidden = keras.layers.Dense(32, activation="relu")(keras.layers.Flatten()(inputs))
     outputs = keras.layers.Dense(num_classes, activation="softmax")(NumpyIdentity()(hidden))
     return keras.Model(inputs, outputs)
+
+
+def mlp_of_width(units: int, *, input_shape, num_classes):
+    """An MLP whose width has no default: it must be set (or drawn by a sweep)."""
+    from trainer.modeling.keras_api import keras
+
+    inputs = keras.Input(input_shape)
+    hidden = keras.layers.Dense(units, activation="relu")(keras.layers.Flatten()(inputs))
+    return keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(hidden))

@@ -249,10 +249,16 @@ def load_config(*, require_plugin_arguments: bool = True):
     except _BAD_CONFIG as e:
         fail(_config_error(e, path))
     if require_plugin_arguments:
-        problems = [_unset_arguments(config, plugin, path) for plugin in PLUGIN_FIELDS]
-        if any(problems):
-            fail("; ".join(problem for problem in problems if problem) + ".")
+        check_plugin_arguments(config, path)
     return config, path
+
+
+def check_plugin_arguments(config, path: str, set_elsewhere=frozenset()) -> None:
+    """Fails in one line if a plug-in argument without a default has no value, unless its field
+    (`model.args.units`) is in `set_elsewhere`: a sweep's search space sets it in every trial."""
+    problems = [_unset_arguments(config, plugin, path, set_elsewhere) for plugin in PLUGIN_FIELDS]
+    if any(problems):
+        fail("; ".join(problem for problem in problems if problem) + ".")
 
 
 def unset_arguments(config, plugin: PluginField) -> list[str]:
@@ -269,9 +275,13 @@ def has_no_value(section: ml_collections.ConfigDict, key: str) -> bool:
     return section[key] is None and section.get_type(key) is not type(None)
 
 
-def _unset_arguments(config, plugin: PluginField, path: str) -> str:
+def _unset_arguments(config, plugin: PluginField, path: str, set_elsewhere=frozenset()) -> str:
     """The one-line error for the plug-in's unset arguments, or ''."""
-    unset = unset_arguments(config, plugin)
+    unset = [
+        name
+        for name in unset_arguments(config, plugin)
+        if f"{plugin.args}.{name}" not in set_elsewhere
+    ]
     if not unset:
         return ""
     fields = [f"config.{plugin.args}.{name}" for name in unset]

@@ -24,7 +24,12 @@ from absl import flags
 from ml_collections import config_flags
 
 from configs import base
-from trainer.cli.config_flag import define_config_flag, load_config, parse_flags
+from trainer.cli.config_flag import (
+    check_plugin_arguments,
+    define_config_flag,
+    load_config,
+    parse_flags,
+)
 from trainer.cli.console import fail, quiet_logs
 from trainer.errors import PREEMPTED_EXIT_CODE, HarnessError, process_exit_code
 from trainer.sweep import results, settings
@@ -68,8 +73,11 @@ STUDY_FILE = "study.json"  # The workdir's study (trials of one study per workdi
 def main(argv) -> None:
     quiet_logs()
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # The sweep prints its own lines.
-    config, config_path = load_config()
+    config, config_path = load_config(require_plugin_arguments=False)
     sweep, sweep_path = _load_sweep()
+    # A builder argument without a default may be one the search space draws in every trial.
+    drawn = {*sweep.parameters.to_dict(), *sweep.overrides.to_dict()}
+    check_plugin_arguments(config, config_path, set_elsewhere=drawn)
     name = _STUDY.value or os.path.splitext(os.path.basename(sweep_path))[0]
     workdir = _WORKDIR.value or os.path.join(tempfile.gettempdir(), "trainer", "sweeps", name)
     try:

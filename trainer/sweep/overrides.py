@@ -7,6 +7,7 @@ file and its overrides, so `python -m trainer.main --config=WORKDIR/best_config.
 import importlib.util
 import os
 
+from configs import base
 from trainer.errors import HarnessError
 
 # Free-form sections: a sweep may add keys to them (the harness checks them against the
@@ -53,8 +54,16 @@ def config_with_overrides(base_path: str, overrides: dict):
     return config
 
 
+PLUGIN_FIELDS = ("model.name", "data.source")
+
+
 def apply(config, overrides: dict, *, where: str) -> None:
-    """Sets each dotted field; a field the config lacks (outside FREE_FORM) is an error."""
+    """Sets each dotted field; a field the config lacks (outside FREE_FORM) is an error. A
+    plug-in named here switches first, with its own arguments, as on trainer.main's command line
+    (`--config.model.name=X` then `--config.model.args.units=64`)."""
+    for field in PLUGIN_FIELDS:
+        if field in overrides:
+            base.switch_plugin(config, field, overrides[field])
     for field, value in overrides.items():
         *parents, key = field.split(".")
         section = config

@@ -212,6 +212,13 @@ def test_an_unset_required_argument_names_both_ways_to_set_it(monkeypatch):
     assert _unset_arguments(config, MODEL, "configs/digits_mlp.py") == ""
 
 
+def test_a_required_argument_a_sweep_draws_is_not_asked_for(monkeypatch):
+    config = _load(monkeypatch, f"--config.data.source={HERE}:needs_path")
+    drawn = {"data.args.path", "train.learning_rate"}
+    assert _unset_arguments(config, DATA, "x.py", set_elsewhere=drawn) == ""
+    assert "data.args.path" in _unset_arguments(config, DATA, "x.py", set_elsewhere={"path"})
+
+
 def test_a_default_of_none_is_not_an_unset_argument(monkeypatch):
     config = _load(monkeypatch, "--config.data.source=csv")
     assert config.data.args.inputs is None  # The CSV source's default.
