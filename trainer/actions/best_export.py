@@ -6,8 +6,11 @@ The best so far is read back from best.json when a run resumes, so a worse model
 replaces a better one, across restarts too. The new export is written to best.partial/ and
 swapped in by renames (best -> best.previous, best.partial -> best, then best.previous is
 deleted); a run killed between them leaves a complete export in one of the three, which the
-next run moves back to best/ before reading it. (On gs:// a directory rename copies objects,
-so a kill during one can still leave a partial copy; best.json is written last.)
+next run moves back to best/ before reading it, deleting what is left of the others. On gs://
+a directory cannot be renamed atomically (each object is copied, then deleted): the renames go
+file by file with best.json last (`rename_directory`), so a directory holding best.json is
+whole. Inside best.partial/ each format is itself written under a temporary name first
+(trainer/workdir/export.py); an export that fails midway deletes best.partial/.
 """
 
 import json
@@ -18,6 +21,7 @@ from absl import logging
 from trainer.actions.monitor import Monitor
 from trainer.loop.controller import RunState
 from trainer.workdir.directory import BEST_EXPORT, Workdir
+from trainer.workdir.export import FILES, rename_directory
 
 RECORD = "best.json"
 _PARTIAL, _PREVIOUS = f"{BEST_EXPORT}.partial", f"{BEST_EXPORT}.previous"
@@ -30,6 +34,7 @@ class ExportBest:
         self._averaged = averaged_weights
         if workdir.is_chief:
             _recover_interrupted_swap(workdir)
+            _delete_leftovers(workdir)
         self.best = read_best(workdir)
         if self.best and self.best.get("metric") != monitor.metric:
             logging.warning(
@@ -49,8 +54,13 @@ class ExportBest:
         partial = _PARTIAL
         if self._workdir.is_chief and tf.io.gfile.exists(self._workdir.path(partial)):
             tf.io.gfile.rmtree(self._workdir.path(partial))  # Left by a run killed mid-export.
-        with self._averaged.swapped_in():
-            exported = self._export(partial)
+        try:
+            with self._averaged.swapped_in():
+                exported = self._export(partial)
+        except BaseException:
+            if self._workdir.is_chief and tf.io.gfile.exists(self._workdir.path(partial)):
+                tf.io.gfile.rmtree(self._workdir.path(partial))  # Never a partial export.
+            raise
         record = {
             "step": state.step,
             "metric": self._monitor.metric,
@@ -65,8 +75,8 @@ class ExportBest:
             if tf.io.gfile.exists(previous):  # Left by a run stopped after its swap.
                 tf.io.gfile.rmtree(previous)
             if tf.io.gfile.exists(final):
-                tf.io.gfile.rename(final, previous)
-            tf.io.gfile.rename(self._workdir.path(partial), final)
+                rename_directory(final, previous, last=RECORD)
+            rename_directory(self._workdir.path(partial), final, last=RECORD)
             if tf.io.gfile.exists(previous):
                 tf.io.gfile.rmtree(previous)
             logging.info(
@@ -75,7 +85,7 @@ class ExportBest:
                 value,
                 state.step,
                 final,
-                ", ".join(sorted(exported)),
+                ", ".join(kind for kind in FILES if kind in exported) or "no format",
             )
         self.best = record
 
@@ -90,9 +100,21 @@ def _recover_interrupted_swap(workdir: Workdir) -> None:
         if tf.io.gfile.exists(f"{path}/{RECORD}"):
             if tf.io.gfile.exists(final):
                 tf.io.gfile.rmtree(final)
-            tf.io.gfile.rename(path, final)
+            rename_directory(path, final, last=RECORD)
             logging.warning("Recovered the best export from %s (a run stopped mid-swap).", path)
             return
+
+
+def _delete_leftovers(workdir: Workdir) -> None:
+    """Deletes best.partial/ and best.previous/ once best/ is whole: what a run stopped during
+    an export or a swap left (best/ is the one read and kept)."""
+    if not tf.io.gfile.exists(workdir.path(BEST_EXPORT, RECORD)):
+        return
+    for leftover in (_PARTIAL, _PREVIOUS):
+        path = workdir.path(leftover)
+        if tf.io.gfile.exists(path):
+            tf.io.gfile.rmtree(path)
+            logging.info("Deleted %s, left by a run stopped mid-export.", path)
 
 
 def read_best(workdir: Workdir) -> dict | None:

@@ -16,6 +16,7 @@ from trainer.modeling.losses import build_loss
 from trainer.modeling.optimizers import build_optimizer, exclude_weight_decay
 from trainer.models import build_model
 from trainer.run.transfer import freeze, load_matching_weights, read_pretrained_weights
+from trainer.workdir.export import keras_file_support
 
 LABEL_SAMPLE = 1024  # Examples whose labels are checked against the model before training.
 
@@ -36,6 +37,8 @@ def build_compiled_model(
             num_classes=source.num_classes,
             read_train_features=source.train_features,
         )
+        if config.export.keras:
+            _warn_if_keras_file_not_portable(model)
         check_inputs(model, features, name=config.model.name)
         if pretrained is not None:
             load_matching_weights(model, pretrained, source=config.model.init_from)
@@ -63,6 +66,17 @@ def build_compiled_model(
         logging.info("No weight decay for %d variable(s): %s", len(excluded), excluded)
     _warn_if_outputs_not_float32(model)
     return model
+
+
+def _warn_if_keras_file_not_portable(model: keras.Model) -> None:
+    """Says now, not after training, when the user's classes keep the .keras export from
+    reloading anywhere (or from being written at all). The export at the end acts on the same
+    finding and only logs a reminder, so that each process logs this warning once."""
+    warning = keras_file_support(model).warning
+    if warning:
+        from absl import logging
+
+        logging.warning(warning)
 
 
 def check_inputs(model: keras.Model, features, *, name: str) -> None:
