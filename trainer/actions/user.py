@@ -3,10 +3,13 @@
 `action` names a callable by import path (`examples.my_project.actions:StopAtTarget`) or by a name
 registered in ACTIONS (none is built in yet; the recipe actions of trainer/actions/recipes.py
 are set by their own config sections, not here). The harness calls it once with the other fields as
-keyword arguments (checked against its signature), plus `workdir` (the run's path) and `is_chief` if
-it declares them, and calls what it returns after each host loop (every `every_steps` steps when >
-0) with the RunState. An action that raises ends the run with an error naming it; the last
-checkpoint stays as it was.
+keyword arguments (checked against its signature), plus `workdir` and `is_chief` if it declares
+them, and calls what it returns after each host loop (every `every_steps` steps when > 0) with the
+RunState, and once more with the final validation if the last host loop did not evaluate it (a
+stop between evaluations, a rerun of a finished run). `workdir` is where this worker writes: the
+run's workdir on the chief, a scratch directory deleted at the end on every other worker, so a
+file an action writes there lands in the workdir once. An action that raises ends the run with an
+error naming it; the last checkpoint stays as it was.
 """
 
 from trainer import registry
@@ -23,7 +26,8 @@ def user_actions(actions_config, *, workdir: str, is_chief: bool) -> list[Schedu
 
     Args:
       actions_config: `config.actions`: {name: {"action": ..., "every_steps": N, ...}}.
-      workdir: the run's workdir path, for a factory that declares `workdir`.
+      workdir: the directory this worker writes (the run's workdir on the chief, a scratch
+        directory elsewhere), for a factory that declares `workdir`.
       is_chief: whether this worker writes the workdir, for a factory that declares it.
 
     Returns:

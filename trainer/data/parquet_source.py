@@ -209,6 +209,11 @@ class ParquetSource(DataSource):
     def streams(self, split: str) -> bool:
         return not self.in_memory(split)
 
+    def num_examples(self, split: str) -> int | None:
+        if split not in self._arrays:
+            return None  # Streamed by row group: not counted.
+        return len(self._arrays[split][1])
+
     def train_features(self):
         if "train" in self._arrays:
             return self._arrays["train"][0]

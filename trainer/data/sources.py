@@ -104,6 +104,16 @@ class DataSource(abc.ABC):
         training); sources that know them without decoding features say so."""
         return self.sample_batch(batch_size=count)[1]
 
+    def num_examples(self, split: str) -> int | None:
+        """How many examples the whole `split` has, when that is known without reading it:
+        the dataset's own cardinality (arrays, lists of files). None for a streamed split or an
+        unknown count (a filter, records in files); the harness then checks nothing against it.
+        """
+        if self.streams(split):
+            return None
+        count = int(self.examples(split, tf.distribute.InputContext()).cardinality())
+        return count if count >= 0 else None  # -1 never ends, -2 unknown.
+
 
 class InMemorySource(DataSource):
     """Splits held as numpy arrays; every input pipeline holds them all and takes its batches."""
@@ -122,6 +132,11 @@ class InMemorySource(DataSource):
 
     def sample_labels(self, count: int):
         return tf.nest.map_structure(lambda labels: labels[:count], self._splits["train"][1])
+
+    def num_examples(self, split: str) -> int | None:
+        if split not in self._splits:
+            return None
+        return len(tf.nest.flatten(self._splits[split][1])[0])  # No copy into a dataset.
 
     def training_batches(self, split, batch_size, *, seed):
         self.examples(split, tf.distribute.InputContext())  # Names an unknown split.
@@ -240,6 +255,9 @@ class LabelForEachOutput(DataSource):
 
     def streams(self, split):
         return self._source.streams(split)
+
+    def num_examples(self, split):
+        return self._source.num_examples(split)
 
     def sample_labels(self, count):
         labels = self._source.sample_labels(count)

@@ -73,13 +73,14 @@ Action = Callable[[RunState], None]
 class Scheduled:
     """`action` after every host loop (`every_steps` 0), or when the step is a multiple of
     `every_steps` (host loops end there: the Controller stops at each interval). Host loops also
-    end at each step in `stops` (an action that must act at given steps, such as the profiler).
+    end at each step in `stops`, and the action is due there too (an action that must act at
+    given steps, such as the profiler, or the evaluation at the last step).
 
     Attributes:
       action: a callable that takes the `RunState`.
       every_steps: its interval in steps; 0 runs it after every host loop.
       name: its name in the run (`config.actions` key, or the place in trainer/run/schedule.py).
-      stops: steps at which a host loop must end for it.
+      stops: steps at which a host loop must end for it, and it acts.
     """
 
     action: Action
@@ -88,7 +89,7 @@ class Scheduled:
     stops: tuple[int, ...] = ()
 
     def due(self, step: int) -> bool:
-        return self.every_steps <= 0 or step % self.every_steps == 0
+        return self.every_steps <= 0 or step % self.every_steps == 0 or step in self.stops
 
     def next_step(self, step: int) -> int | None:
         """The next step after `step` at which this action wants a host loop to end."""

@@ -94,6 +94,7 @@ def build_experiment(
     keras.utils.set_random_seed(config.seed)
 
     source = create_source(config.data, seed=config.seed, loss=str(config.train.loss))
+    check_train_split(config, source, strategy.num_replicas_in_sync)
     _check_class_weights(config.train.class_weights, source)
     training_state = TrainingState(strategy)
     try:
@@ -165,6 +166,29 @@ def check_config(config, replicas: int) -> None:
         if value < least:
             meaning = "at least 1" if least else "0 (off, or all) or positive"
             raise HarnessError(f"config.{field}={value} must be {meaning}.")
+
+
+def check_train_split(config, source: DataSource, replicas: int) -> None:
+    """A global batch larger than the train split would repeat examples inside every step.
+
+    A source that cannot count its train split cheaply (a streamed one, records in files) is
+    not checked. Evaluation batches are not either: one larger than its split is one partial
+    batch, evaluated exactly (trainer/data/pipeline.py), as the default 256 is on small splits.
+    """
+    batch, examples = config.train.global_batch_size, source.num_examples("train")
+    if examples is None or batch <= examples:
+        return
+    unit = replicas * config.train.accumulation_steps  # What the global batch must divide by.
+    largest = examples - examples % unit
+    if largest:
+        multiple = f" (a multiple of {unit}: replicas x accumulation_steps)" if unit > 1 else ""
+        fix = f"set it to {largest} or less{multiple}, or give the train split more examples"
+    else:
+        fix = f"give the train split at least {unit} examples (replicas x accumulation_steps)"
+    raise HarnessError(
+        f"config.train.global_batch_size={batch} is larger than the train split ({examples} "
+        f"examples): every step would repeat examples; {fix}."
+    )
 
 
 def _check_class_weights(class_weights, source: DataSource) -> None:

@@ -2,7 +2,8 @@
 
 The order is data, `ORDER`, with the reason for each place beside it. `run_actions` builds the
 actions the config asks for and returns them in that order; an action the config leaves off
-(an interval of 0, no recipe, no profile window) leaves its place empty.
+(a checkpoint interval of 0, no recipe, no profile window) leaves its place empty. The evaluation
+always has its place: it runs at the last step too, even with eval.every_steps=0.
 """
 
 import dataclasses
@@ -11,7 +12,6 @@ from trainer.actions.checkpoint import SaveCheckpoint
 from trainer.actions.evaluation import Evaluate
 from trainer.actions.preemption import SaveIfPreempted
 from trainer.actions.summaries import WriteTrainSummaries
-from trainer.actions.user import user_actions
 from trainer.loop.controller import Scheduled
 
 
@@ -28,7 +28,10 @@ ORDER = (
     Place("progress", "the host loop as trained, before anything else takes time"),
     Place("tb", "this host loop's training scalars"),
     Place("preemption", "before evaluations: the grace period is short; the rerun evaluates on"),
-    Place("evaluation", "this step's validation results, for every action after it"),
+    Place(
+        "evaluation",
+        "this step's validation results, for every action after it; the last step's included",
+    ),
     Place("export_best", "before a stop request: the best model of this step is exported"),
     Place("reduce_on_plateau", "reads this step's validation results"),
     Place("early_stopping", "reads this step's validation results; its stop ends the run here"),
@@ -51,15 +54,15 @@ def run_actions(
     *,
     config,
     experiment,
-    workdir,
     watcher,
     recipe,
     progress,
     summaries,
     evaluate,
     profiler,
+    user: list[Scheduled],
 ) -> list[Scheduled]:
-    """Every action of the run, built from the config, in ORDER."""
+    """Every action of the run, built from the config, in ORDER; `user`: config.actions'."""
     agree = experiment.host_loop.any_worker
     return in_order(
         {
@@ -72,7 +75,7 @@ def run_actions(
                     name="preemption",
                 )
             ],
-            "evaluation": _every(config.eval.every_steps, Evaluate(evaluate), "evaluation"),
+            "evaluation": [_evaluation(config, evaluate)],
             **{
                 name: [Scheduled(action, name=name)]
                 for name, action in (
@@ -82,7 +85,7 @@ def run_actions(
                 )
                 if action is not None
             },
-            "user": user_actions(config.actions, workdir=workdir.root, is_chief=workdir.is_chief),
+            "user": user,
             "checkpoint": _every(
                 config.checkpoint.every_steps, SaveCheckpoint(experiment.checkpointer), "checkpoint"
             ),
@@ -91,6 +94,13 @@ def run_actions(
             else [],
         }
     )
+
+
+def _evaluation(config, evaluate) -> Scheduled:
+    """Every eval.every_steps and at the last step (only there with 0), so that the actions see
+    the final validation at its step, as they see every other, and the run reuses it."""
+    last = config.train.steps
+    return Scheduled(Evaluate(evaluate), config.eval.every_steps or last, "evaluation", (last,))
 
 
 def _every(every_steps: int, action, name: str) -> list[Scheduled]:

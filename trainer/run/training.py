@@ -18,14 +18,17 @@ from strategies.factory import StrategyChoice
 from trainer.actions.profiler import PROFILE, Profile, parse_window
 from trainer.actions.progress import Progress
 from trainer.actions.recipes import recipe_actions
+from trainer.actions.user import user_actions
 from trainer.cli.formatting import format_metrics
 from trainer.cloud.preemption import TerminationWatcher
 from trainer.errors import HarnessError
-from trainer.loop.controller import Controller
+from trainer.loop.controller import Controller, RunState, Scheduled
 from trainer.loop.host_loop import scalar_results
 from trainer.run import failures, results, schedule
 from trainer.run.experiment import Experiment, build_experiment
+from trainer.workdir.checkpoints import CheckpointMismatch
 from trainer.workdir.class_names import check_class_names
+from trainer.workdir.config_changes import mismatch_message
 from trainer.workdir.directory import CONFIG_FILE, EXPORT, RESULTS_FILE, SUMMARIES, Workdir
 from trainer.workdir.export import export_model
 from trainer.workdir.summaries import Summaries
@@ -94,6 +97,7 @@ def _train_evaluate_export(
         metrics=scalar_results(experiment.model.get_metrics_result()),
         export=export,
     )
+    user = _user_actions(config, workdir)
     window = parse_window(config.train.profile_steps, total_steps=config.train.steps)
     start_step = _resume(experiment, workdir)
     summaries = Summaries(workdir)
@@ -106,12 +110,20 @@ def _train_evaluate_export(
         learning_rate=experiment.learning_rate,
     )
     last, step, stop_reason, profiler = _train(
-        experiment, workdir, watcher, recipe, reporter, summaries, evaluate, window, start_step
+        experiment,
+        workdir,
+        watcher,
+        recipe,
+        user,
+        reporter,
+        summaries,
+        evaluate,
+        window,
+        start_step,
     )
     # Everything trained is saved: a notice now exits at once; the rerun evaluates and exports.
     watcher.set_exit_at_once(True)
-    latest = last.latest_validation if last else None
-    validation = latest[1] if latest and latest[0] == step else evaluate("validation")
+    validation = _final_validation(experiment, last, step, evaluate, user)
     test = evaluate("test")
     with experiment.averaged_weights.swapped_in():  # Under EMA, the model serves the average.
         exported = export(EXPORT, check_on=sample_features)
@@ -130,7 +142,9 @@ def _train_evaluate_export(
     )
 
 
-def _train(experiment, workdir, watcher, recipe, reporter, summaries, evaluate, window, start_step):
+def _train(
+    experiment, workdir, watcher, recipe, user, reporter, summaries, evaluate, window, start_step
+):
     """Host loops with the run's actions, to the last step or a stop; the last step saved.
     Returns (the last RunState or None, the step reached, why it stopped early, the profiler)."""
     config = experiment.config
@@ -155,13 +169,13 @@ def _train(experiment, workdir, watcher, recipe, reporter, summaries, evaluate, 
         actions=schedule.run_actions(
             config=config,
             experiment=experiment,
-            workdir=workdir,
             watcher=watcher,
             recipe=recipe,
             progress=reporter,
             summaries=summaries,
             evaluate=evaluate,
             profiler=profiler,
+            user=user,
         ),
         agree=experiment.host_loop.any_worker,
     )
@@ -178,11 +192,47 @@ def _train(experiment, workdir, watcher, recipe, reporter, summaries, evaluate, 
     return last, step, stop_reason, profiler
 
 
+def _user_actions(config, workdir: Workdir) -> list[Scheduled]:
+    """config.actions, given the directory this worker writes as their workdir: the workdir on
+    the chief, a scratch directory on the others (only the chief writes the workdir), so that an
+    action that writes a file there writes it once, without asking `is_chief`."""
+    return user_actions(config.actions, workdir=workdir.write_path(), is_chief=workdir.is_chief)
+
+
+def _final_validation(
+    experiment: Experiment, last: RunState | None, step: int, evaluate, user: list[Scheduled]
+) -> dict[str, float]:
+    """The validation at the step training ended: the last host loop's (its actions saw it),
+    else evaluated now and given to config.actions, which would otherwise never see it: after a
+    stop asked for between evaluations, or when a rerun finds training done."""
+    latest = last.latest_validation if last else None
+    if latest and latest[0] == step:
+        return latest[1]
+    validation = evaluate("validation")
+    state = RunState(
+        step=step,
+        total_steps=experiment.config.train.steps,
+        steps_in_loop=0,
+        seconds=0.0,
+        examples_per_sec=0.0,
+        train=last.train if last and last.step == step else {},
+    )
+    state.set_validation(validation)  # Its latest_validation too.
+    for scheduled in user:
+        if scheduled.due(step):
+            scheduled.action(state)  # A stop it asks for changes nothing: training is over.
+    return validation
+
+
 def _resume(experiment: Experiment, workdir: Workdir) -> int:
     """Restores the latest checkpoint, checks it against the config and the data, writes
     WORKDIR/config.json; returns the step training starts at."""
     config, checkpointer = experiment.config, experiment.checkpointer
-    start_step = checkpointer.restore_latest()  # A one-line error if it does not fit the model.
+    try:
+        start_step = checkpointer.restore_latest()
+    except CheckpointMismatch as e:  # Named by what changed since the run that wrote it.
+        message = mismatch_message(e, workdir, config.to_dict(), experiment.source.class_names)
+        raise HarnessError(message) from e
     check_class_names(workdir, experiment.source.class_names, start_step)
     if start_step > config.train.steps:
         raise HarnessError(

@@ -6,6 +6,7 @@
     summaries.py       TensorBoard scalars
     export.py          .keras and SavedModel exports, reloaded and checked against the model
     class_names.py     the classes the checkpoints were trained on, checked on resume
+    config_changes.py  what a rerun changed since its workdir's config.json, for a misfit
     curves.py          learning-curve pictures from the event files (`python -m trainer.report`)
 
 May import: the foundation, cli, cloud, modeling, models.

@@ -3,8 +3,8 @@ import pytest
 import tensorflow as tf
 
 from configs import base
-from trainer.data import create_source
-from trainer.data.sources import DigitsSource, SyntheticSource
+from trainer.data import DataSource, create_source
+from trainer.data.sources import DigitsSource, LabelForEachOutput, SyntheticSource
 from trainer.errors import HarnessError
 
 
@@ -79,3 +79,34 @@ def test_label_outputs_gives_every_output_the_label():
     x, y = next(iter(source.examples("test", tf.distribute.InputContext())))
     assert set(y) == {"main", "aux"} and int(y["main"]) == int(y["aux"])
     assert source.num_classes == 10 and source.train_features().shape == (1257, 64)
+
+
+class _Streamed(DataSource):
+    """Examples from a dataset of a known size, read as a stream (or not)."""
+
+    def __init__(self, dataset, *, streams: bool):
+        self._dataset, self._streams = dataset, streams
+
+    def examples(self, split, input_context):
+        return self._dataset
+
+    def streams(self, split):
+        return self._streams
+
+
+def test_num_examples_counts_what_is_known_without_reading_the_split():
+    from tests.support.user_project import SIZES, UserData
+
+    user = UserData()  # A DataSource subclass: the default counts its dataset's cardinality.
+    assert {split: user.num_examples(split) for split in SIZES} == SIZES
+    assert _digits().num_examples("train") == 1257  # Arrays: their length.
+    assert _digits().num_examples("nope") is None
+    outputs = create_source(base.get_config(data="digits").data)
+    assert LabelForEachOutput(outputs, ("a", "b")).num_examples("validation") == 180
+
+    rows = tf.data.Dataset.range(10).map(lambda i: (tf.cast(i, tf.float32), i))
+    assert _Streamed(rows, streams=False).num_examples("train") == 10
+    assert _Streamed(rows, streams=True).num_examples("train") is None  # Not counted.
+    unknown = rows.filter(lambda x, y: y > 2)  # Its size needs a pass over it.
+    assert _Streamed(unknown, streams=False).num_examples("train") is None
+    assert _Streamed(rows.repeat(), streams=False).num_examples("train") is None

@@ -118,3 +118,11 @@ def test_host_loops_also_end_at_an_actions_stops():
     _controller(loop, [window], total=30).run()
     assert loop.calls == [10, 3, 4, 10, 3]  # 10, 13, 17, 27, 30.
     assert seen == [10, 13, 17, 27, 30]
+
+
+def test_an_action_with_an_interval_is_also_due_at_its_stops():
+    loop, seen = StandInLoop(), []
+    every_10_and_last = Scheduled(lambda state: seen.append(state.step), 10, stops=(23,))
+    _controller(loop, [every_10_and_last], total=23).run()
+    assert loop.calls == [10, 10, 3]
+    assert seen == [10, 20, 23]

@@ -8,7 +8,6 @@ from configs import base
 from tests.unit.actions.test_recipes import _actions
 from trainer.loop.controller import Scheduled
 from trainer.run import schedule
-from trainer.workdir.directory import Workdir
 
 
 def _scheduled_names(tmp_path, recipe, **config_fields):
@@ -24,13 +23,13 @@ def _scheduled_names(tmp_path, recipe, **config_fields):
     actions = schedule.run_actions(
         config=config,
         experiment=experiment,
-        workdir=Workdir(str(tmp_path / "run"), is_chief=True),
         watcher=object(),
         recipe=recipe,
         progress=lambda state: None,
         summaries=object(),
         evaluate=lambda split: {},
         profiler=None,
+        user=[Scheduled(lambda state: None, 7, "mine")],
     )
     return [(scheduled.name, scheduled.every_steps) for scheduled in actions]
 
@@ -52,15 +51,38 @@ def test_every_action_of_a_full_recipe_runs_in_order(tmp_path):
         ("export_best", 0),
         ("reduce_on_plateau", 0),
         ("early_stopping", 0),
+        ("mine", 7),
         ("checkpoint", 200),
     ]
 
 
-def test_an_interval_of_0_leaves_its_place_empty(tmp_path):
+def test_an_interval_of_0_leaves_its_place_empty_but_the_evaluation_runs_at_the_last_step(
+    tmp_path,
+):
     names = _scheduled_names(
-        tmp_path, _actions(tmp_path), eval__every_steps=0, checkpoint__every_steps=0
+        tmp_path,
+        _actions(tmp_path),
+        eval__every_steps=0,
+        checkpoint__every_steps=0,
+        train__steps=250,
     )
-    assert [name for name, _ in names] == ["recovery", "progress", "tb", "preemption"]
+    assert names == [
+        ("recovery", 0),
+        ("progress", 0),
+        ("tb", 0),
+        ("preemption", 0),
+        ("evaluation", 250),
+        ("mine", 7),
+    ]
+
+
+@pytest.mark.parametrize(("every_steps", "due"), [(10, [10, 20, 25]), (0, [25])])
+def test_the_evaluation_is_due_at_its_interval_and_at_the_last_step(every_steps, due):
+    config = base.get_config()
+    config.train.steps, config.eval.every_steps = 25, every_steps
+    evaluation = schedule._evaluation(config, evaluate=lambda split: {})
+    assert [step for step in range(1, 26) if evaluation.due(step)] == due
+    assert evaluation.next_step(20) == 25  # A host loop ends at the last step.
 
 
 def test_every_place_has_a_reason_and_a_name_of_its_own():

@@ -1,6 +1,8 @@
 """Checkpointer in-process: save, restore, retention, mismatch, the schedule against the restored
 step and TrainingState, weight averages, non-chief scratch."""
 
+import gc
+import logging as python_logging
 import os
 
 import numpy as np
@@ -12,7 +14,7 @@ from trainer.errors import HarnessError
 from trainer.modeling.keras_api import create_all_variables, keras, moving_averages
 from trainer.modeling.optimizers import build_optimizer
 from trainer.modeling.schedules import build_schedule
-from trainer.workdir.checkpoints import Checkpointer
+from trainer.workdir.checkpoints import Checkpointer, CheckpointMismatch
 from trainer.workdir.directory import CHECKPOINTS, Workdir
 from trainer.workdir.training_state import TrainingState
 
@@ -287,3 +289,28 @@ def test_a_checkpoint_from_before_training_recipes_is_named_as_such(tmp_path):
     )
     with pytest.raises(HarnessError, match="from before training recipes"):
         checkpointer.restore_latest()
+
+
+def test_a_misfit_names_its_checkpoint_and_tensorflows_unrestored_warnings_are_dropped(tmp_path):
+    workdir = Workdir(str(tmp_path), is_chief=True)
+    Checkpointer(workdir=workdir, model=_model(hidden=8), max_to_keep=1).save()
+    other = _model(hidden=16, optimizer=keras.optimizers.SGD())  # Fewer slots, other shapes.
+    checkpointer = Checkpointer(workdir=workdir, model=other, max_to_keep=1)
+    with pytest.raises(CheckpointMismatch) as raised:
+        checkpointer.restore_latest()
+    assert raised.value.checkpoint == tf.train.latest_checkpoint(checkpointer.directory)
+    assert raised.value.reason.startswith("ValueError: Received incompatible tensor")
+
+    # The restore's leftovers warn when collected (at exit in a run): never after the error.
+    seen = []
+    handler = python_logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    tf.get_logger().addHandler(handler)
+    try:
+        del other, checkpointer, raised
+        gc.collect()
+        tf.get_logger().warning("Value in checkpoint could not be found in the restored object: x")
+        tf.get_logger().warning("Another warning")
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert seen == ["Another warning"]
