@@ -34,6 +34,7 @@ def test_switching_to_the_csv_source_trains_on_the_users_table(tmp_path, workdir
         "--config.data.source=csv",
         f"--config.data.args.path={table}",
         "--config.data.args.label=y",
+        "--config.train.global_batch_size=32",  # The train split is 114 rows of the 203.
         *QUICK,
         f"--workdir={workdir}",
     )
