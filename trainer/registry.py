@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 
 from trainer.errors import HarnessError, first_line
 
+_PLUGIN_ARGS = ("config.model.args", "config.data.args")
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Registry:
@@ -172,9 +174,13 @@ def check_args(target: Callable, args: dict, *, provided: Iterable[str], field: 
         if items
     ]
     if problems:
+        # A plug-in's arguments, required ones included, are fields of the config: settable on
+        # the command line too. Other sections (a sweep file's, an action's) take new keys only
+        # in their file.
+        flag = f" or on the command line (--{field}.NAME=VALUE)" if field in _PLUGIN_ARGS else ""
         raise HarnessError(
             f"{field} does not match {_label(target)}{signature_of(target)}: "
-            f"{'; '.join(problems)}. Set them in the experiment file's {field} section."
+            f"{'; '.join(problems)}. Set them in the file ({field}.NAME = VALUE){flag}."
         )
 
 

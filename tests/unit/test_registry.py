@@ -114,7 +114,8 @@ def test_arguments_are_checked_against_the_signature():
     message = str(error.value)
     assert "unknown argument(s) ['wdth']" in message and "missing argument(s) ['width']" in message
     assert "(*, input_shape, width, depth=2)" in message  # The signature, to fix it by.
-    assert "Set them in the experiment file's config.model.args section" in message
+    assert "in the file (config.model.args.NAME = VALUE)" in message
+    assert "command line (--config.model.args.NAME=VALUE)" in message
     with pytest.raises(HarnessError, match=r"provides itself \['input_shape'\]"):
         registry.call_with_args(build, {"width": 1, "input_shape": 2}, provided=provided, field="a")
 
