@@ -1,7 +1,6 @@
 """export_model in-process: both formats written, reloaded and checked, locally and on ram://."""
 
 import os
-import uuid
 
 import numpy as np
 import pytest
@@ -27,17 +26,6 @@ def _model():
     x = keras.layers.Dense(8, activation="relu")(inputs)
     outputs = keras.layers.Dense(3, activation="softmax")(x)
     return keras.Model(inputs, outputs)
-
-
-@pytest.fixture(params=["local", "ram"])
-def root(request, tmp_path):
-    if request.param == "local":
-        yield str(tmp_path / "run")
-        return
-    root = f"ram://export-test-{uuid.uuid4().hex}/run"  # Stands in for gs://.
-    yield root
-    if tf.io.gfile.exists(root):
-        tf.io.gfile.rmtree(root)
 
 
 def test_the_chief_writes_both_formats_and_checks_them(root):

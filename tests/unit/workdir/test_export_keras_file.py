@@ -41,17 +41,6 @@ def _no_config():
     return _built(NoConfig(num_classes=3, read_train_features=lambda: FEATURES))
 
 
-@pytest.fixture(params=["local", "ram"])
-def root(request, tmp_path):
-    if request.param == "local":
-        yield str(tmp_path / "run")
-        return
-    root = f"ram://export-keras-file-{uuid.uuid4().hex}/run"  # Stands in for gs://.
-    yield root
-    if tf.io.gfile.exists(root):
-        tf.io.gfile.rmtree(root)
-
-
 def _files(root: str) -> dict[str, int]:
     """{path under root: size} of every file."""
     return {
