@@ -3,7 +3,10 @@
 Each pod passes the Kubernetes "restricted" Pod Security Standard
 (tests/unit/launch/test_k8s_pod_security.py checks every rule): it runs as the Dockerfile's user
 1000, never as root, with no capabilities, no privilege escalation and the runtime's default seccomp
-profile, and mounts only an emptyDir.
+profile. Beyond the standard, its root filesystem is read-only, with an emptyDir for each directory
+the trainer writes (WRITABLE_DIRS; tests/e2e/test_read_only_root.py trains with nothing else
+writable), and no Kubernetes API token is mounted: the trainer never calls the API server, and
+Workload Identity does not need the token in the pod.
 """
 
 import dataclasses
@@ -20,7 +23,28 @@ from launch.k8s.options import Options
 
 CONTAINER = "trainer"
 RUN_AS = 1000  # The Dockerfile's user and group `trainer` (useradd --uid 1000).
+HOME = "/home/trainer"  # That user's home (useradd --create-home); its app/ holds the code.
 SHM_VOLUME = "dshm"
+
+# What the trainer and its libraries write at run time, {volume name: mount path}: each is an
+# emptyDir on the node's disk, like the container layer it replaces. HOME itself stays read-only:
+# an emptyDir there would hide the code (the Dockerfile's WORKDIR /home/trainer/app), so only the
+# directories written under it are mounted. tests/e2e/test_read_only_root.py trains with exactly
+# these writable; a library that writes elsewhere makes it fail.
+WRITABLE_DIRS = {
+    # tempfile's directory: the default workdir ($TMPDIR/trainer/<config>), export scratch, the
+    # non-chief workers' scratch workdir, sweep trials' local copies; Keras 3's home, which is
+    # /tmp/.keras when HOME is not writable (keras.json); libtpu's logs and lock file on TPUs.
+    "tmp": "/tmp",
+    # The download cache of trainer/data/csv_source.py; the keras.json of TensorFlow's own Keras.
+    "keras-home": f"{HOME}/.keras",
+    # The XDG directories: matplotlib makes its config directory at import and keeps its font
+    # cache in the cache directory, as does tensorflow-datasets its community-datasets cache.
+    "xdg-config": f"{HOME}/.config",
+    "xdg-cache": f"{HOME}/.cache",
+}
+# CUDA's JIT cache ($CUDA_CACHE_PATH, by default ~/.nv/ComputeCache), on pods with GPUs only.
+GPU_WRITABLE_DIRS = {"cuda-cache": f"{HOME}/.nv"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,6 +110,7 @@ def pod_template(
     container["securityContext"] = {
         "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": True,  # The trainer writes only to the emptyDirs mounted below.
     }
     spec = {}
     if subdomain:
@@ -95,6 +120,10 @@ def pod_template(
     spec["terminationGracePeriodSeconds"] = o.grace_s
     if o.service_account:
         spec["serviceAccountName"] = o.service_account  # Workload Identity: docs/kubernetes.md
+    # Nothing in the pod calls the Kubernetes API (TF_CONFIG comes from variables and DNS), and
+    # GKE's metadata server, not the pod, exchanges the service account's identity for Google
+    # tokens: a token mounted in the pod would only serve whoever takes over the container.
+    spec["automountServiceAccountToken"] = False
     spec["securityContext"] = {
         "runAsNonRoot": True,
         "runAsUser": RUN_AS,
@@ -108,14 +137,30 @@ def pod_template(
     if tolerations:
         spec["tolerations"] = tolerations
     spec["containers"] = [container]
+    spec["volumes"], container["volumeMounts"] = _volumes(accelerators, shm_size)
+    return {"metadata": {"labels": labels(o, component)}, "spec": spec}
+
+
+def _writable_dirs(accelerators: Accelerators) -> dict[str, str]:
+    """{volume name: mount path} of the emptyDirs on disk that a pod taking `accelerators` gets."""
+    if accelerators.gpus:
+        return {**WRITABLE_DIRS, **GPU_WRITABLE_DIRS}
+    return dict(WRITABLE_DIRS)
+
+
+def _volumes(accelerators: Accelerators, shm_size: str) -> tuple[list[dict], list[dict]]:
+    """The pod's volumes and the container's mounts of them."""
+    dirs = _writable_dirs(accelerators)
+    volumes = [{"name": name, "emptyDir": {}} for name in dirs]
+    mounts = [{"name": name, "mountPath": path} for name, path in dirs.items()]
     if shm_size:
         # The runtime's default 64 MB /dev/shm is too small for NCCL between the GPUs of a pod;
         # a memory-backed emptyDir replaces it, charged to the pod's memory.
-        container["volumeMounts"] = [{"name": SHM_VOLUME, "mountPath": "/dev/shm"}]
-        spec["volumes"] = [
+        volumes.append(
             {"name": SHM_VOLUME, "emptyDir": {"medium": "Memory", "sizeLimit": shm_size}}
-        ]
-    return {"metadata": {"labels": labels(o, component)}, "spec": spec}
+        )
+        mounts.append({"name": SHM_VOLUME, "mountPath": "/dev/shm"})
+    return volumes, mounts
 
 
 def _resources(o: Options, accelerators: Accelerators) -> dict:

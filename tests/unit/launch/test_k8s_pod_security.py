@@ -5,9 +5,15 @@ The rules are those of the Pod Security Standards page (kubernetes.io, "Restrict
 "Baseline"), as the admission controller implements them (kubernetes/pod-security-admission,
 policy/check_*.go, policy version `latest`). Each rule below names its control; each has a test
 pod that breaks it, so a checker that passes everything fails here.
+
+Beyond the standard, every pod mounts no Kubernetes API token and runs on a read-only root
+filesystem, with an emptyDir under every path the trainer writes (_TRAINER_WRITES);
+tests/e2e/test_read_only_root.py trains with nothing else writable.
 """
 
 import copy
+import posixpath
+import re
 
 import pytest
 
@@ -224,3 +230,131 @@ def test_the_checker_catches_each_control(control):
     template = copy.deepcopy(job["spec"]["template"])
     _BREAKS[control](template)
     assert control in restricted_violations(template)
+
+
+# What the trainer and its libraries write at run time, on any pod (one example path each, with
+# who writes it). /dev/shm is left out: the runtime mounts a tmpfs there even on a read-only root,
+# and GPU pods a bigger emptyDir (test_k8s_shapes.py).
+_TRAINER_WRITES = {
+    "/tmp/trainer/digits_mlp/results.json": "the default workdir, $TMPDIR/trainer/<config>",
+    "/tmp/tmpa1b2c3/saved_model/saved_model.pb": "export's scratch directory (tempfile)",
+    "/tmp/trainer-worker-x1y2/checkpoints/checkpoint": "a non-chief worker's scratch workdir",
+    "/tmp/sweep_trial_d4e5/0007/results.json": "a sweep trial's local copy (trainer/sweep/)",
+    "/tmp/.keras/keras.json": "Keras 3's home, /tmp/.keras when the home is read-only",
+    "/home/trainer/.keras/datasets/housing.csv": "trainer/data/csv_source.py's download cache",
+    "/home/trainer/.keras/keras.json": "the config of TensorFlow's own Keras (tf.keras)",
+    "/home/trainer/.config/matplotlib": "matplotlib's config directory, made at import",
+    "/home/trainer/.cache/matplotlib/fontlist-v390.json": "matplotlib's font cache",
+}
+_GPU_WRITES = {"/home/trainer/.nv/ComputeCache/index": "CUDA's JIT cache"}
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def unwritable_paths(template: dict, paths) -> list[str]:
+    """The `paths` that the container cannot write: not under a writable emptyDir mount (the
+    deepest mount holding a path is the one it lands on)."""
+    spec = template["spec"]
+    empty_dirs = {v["name"] for v in spec.get("volumes", []) if "emptyDir" in v}
+    mounts = spec["containers"][0].get("volumeMounts", [])
+    found = []
+    for path in paths:
+        holding = [m for m in mounts if _is_under(path, m["mountPath"])]
+        deepest = max(holding, key=lambda m: len(m["mountPath"]), default=None)
+        if not deepest or deepest["name"] not in empty_dirs or deepest.get("readOnly"):
+            found.append(path)
+    return found
+
+
+def _is_under(path: str, directory: str) -> bool:
+    return posixpath.commonpath([path, directory]) == directory
+
+
+def _takes_gpus(template: dict) -> bool:
+    return "nvidia.com/gpu" in template["spec"]["containers"][0]["resources"]["limits"]
+
+
+def test_no_pod_mounts_a_kubernetes_api_token():
+    for shape, kind, template in _every_rendered_pod():
+        assert template["spec"]["automountServiceAccountToken"] is False, (shape, kind)
+
+
+def test_every_container_has_a_read_only_root_filesystem():
+    for shape, kind, template in _every_rendered_pod():
+        containers = [c for key in _CONTAINER_LISTS for c in template["spec"].get(key, [])]
+        assert containers, (shape, kind)
+        for container in containers:
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True, (shape, kind)
+
+
+def test_every_path_the_trainer_writes_is_on_a_mounted_empty_dir():
+    seen_gpus = False
+    for shape, kind, template in _every_rendered_pod():
+        writes = dict(_TRAINER_WRITES)
+        if _takes_gpus(template):
+            writes.update(_GPU_WRITES)
+            seen_gpus = True
+        assert unwritable_paths(template, writes) == [], (shape, kind)
+    assert seen_gpus
+
+
+def test_the_volumes_have_distinct_dns_label_names_and_mount_points():
+    for shape, kind, template in _every_rendered_pod():
+        spec = template["spec"]
+        names = [v["name"] for v in spec["volumes"]]
+        mounts = spec["containers"][0]["volumeMounts"]
+        assert all(_DNS_LABEL.fullmatch(name) for name in names), (shape, kind, names)
+        assert len(set(names)) == len(names), (shape, kind, names)
+        assert sorted(m["name"] for m in mounts) == sorted(names), (shape, kind)
+        points = [m["mountPath"] for m in mounts]
+        assert len(set(points)) == len(points), (shape, kind, points)
+
+
+def test_no_mount_hides_the_code_in_the_home():
+    # An emptyDir on /home/trainer would hide the code: the Dockerfile's WORKDIR is below it.
+    for shape, kind, template in _every_rendered_pod():
+        points = [m["mountPath"] for m in template["spec"]["containers"][0]["volumeMounts"]]
+        assert not any(_is_under("/home/trainer/app", point) for point in points), (shape, kind)
+
+
+def _mount_at(spec: dict, point: str) -> dict:
+    (mount,) = [m for m in spec["containers"][0]["volumeMounts"] if m["mountPath"] == point]
+    return mount
+
+
+def _volume_at(spec: dict, point: str) -> dict:
+    name = _mount_at(spec, point)["name"]
+    (volume,) = [v for v in spec["volumes"] if v["name"] == name]
+    return volume
+
+
+def _config_map_instead(spec: dict, point: str) -> None:
+    volume = _volume_at(spec, point)
+    del volume["emptyDir"]
+    volume["configMap"] = {"name": "settings"}  # Read-only, whatever the mount says.
+
+
+_MOUNT_BREAKS = {
+    "unmounted": lambda spec, point: spec["containers"][0]["volumeMounts"].remove(
+        _mount_at(spec, point)
+    ),
+    "read-only": lambda spec, point: _mount_at(spec, point).update(readOnly=True),
+    "not an emptyDir": _config_map_instead,
+}
+
+
+@pytest.mark.parametrize("point", ["/tmp", "/home/trainer/.cache"])
+@pytest.mark.parametrize("break_", sorted(_MOUNT_BREAKS))
+def test_the_write_check_catches_a_mount_taken_away(break_, point):
+    _, job = manifests(name="d", image="r/t:1", workdir="gs://b/r")
+    template = copy.deepcopy(job["spec"]["template"])
+    path = f"{point}/matplotlib/fontlist.json"
+    assert unwritable_paths(template, [path]) == []
+    _MOUNT_BREAKS[break_](template["spec"], point)
+    assert unwritable_paths(template, [path]) == [path]
+
+
+def test_the_write_check_holds_a_path_to_its_parent_directories():
+    _, job = manifests(name="d", image="r/t:1", workdir="gs://b/r")
+    paths = ["/home/trainer/.cachex/a", "/home/trainer/a", "/tmpa", "/home/trainer/.cache", "/tmp"]
+    assert unwritable_paths(job["spec"]["template"], paths) == paths[:3]

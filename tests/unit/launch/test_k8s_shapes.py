@@ -216,14 +216,19 @@ def test_gpu_pods_land_on_their_gpu_type_with_room_in_dev_shm():
     assert pod["tolerations"] == [
         {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
     ]
-    (volume,) = pod["volumes"]
-    assert volume["emptyDir"] == {"medium": "Memory", "sizeLimit": "8Gi"}  # 1Gi per GPU.
-    (mount,) = pod["containers"][0]["volumeMounts"]
-    assert mount == {"name": volume["name"], "mountPath": "/dev/shm"}
+    assert _dev_shm(pod) == {"medium": "Memory", "sizeLimit": "8Gi"}  # 1Gi per GPU.
     _, cpu_job = manifests(**_ARGS)
-    assert "volumes" not in cpu_job["spec"]["template"]["spec"]
+    assert _dev_shm(cpu_job["spec"]["template"]["spec"]) is None
     _, sized = manifests(gpus_per_worker=2, shm_size="16Gi", memory="32Gi", **_ARGS)
-    assert sized["spec"]["template"]["spec"]["volumes"][0]["emptyDir"]["sizeLimit"] == "16Gi"
+    assert _dev_shm(sized["spec"]["template"]["spec"])["sizeLimit"] == "16Gi"
+
+
+def _dev_shm(pod: dict) -> dict | None:
+    """The emptyDir the pod's container mounts at /dev/shm, or None."""
+    mounted = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    name = mounted.get("/dev/shm")
+    return volumes[name]["emptyDir"] if name else None
 
 
 def test_kueue_workloads_are_created_suspended_with_the_queue_label():
