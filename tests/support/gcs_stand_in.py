@@ -95,17 +95,20 @@ class StorageFront:
                 response = connection.getresponse()
                 data = response.read()
                 content_type = response.getheader("Content-Type", "application/json")
+                extra = front._passed_headers(response)
                 connection.close()
                 if error is not None:  # lost_reply: done upstream, but the client hears an error.
                     return self._send(*error)
-                self._send(response.status, data, content_type)
+                self._send(response.status, data, content_type, extra)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
 
-            def _send(self, status, body, content_type="application/json; charset=UTF-8"):
+            def _send(self, status, body, content_type="application/json; charset=UTF-8", extra=()):
                 data = body.encode() if isinstance(body, str) else body
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
+                for name, value in extra:
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
