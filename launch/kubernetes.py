@@ -7,7 +7,7 @@ evaluator beside them, or (with --sweep_pods) a hyperparameter sweep sharing one
         --config=configs/digits_mlp.py --config.train.steps=5000 | kubectl apply -f -
 
 --output picks the shape (launch/k8s/shapes.py): `job` (a headless Service and an Indexed Job),
-`jobset` (whole-group restarts; the default for a multi-host TPU slice) or `tfjob` (Kubeflow's
+`jobset` (whole-group restarts) or `tfjob` (Kubeflow's
 training operator). Each pod learns its place from Kubernetes and the TRAINER_* variables set
 here; strategies/cluster.py turns them into TF_CONFIG. Retries follow the harness's exit codes
 (trainer/errors.py): bad input fails at once, preemption and a lost peer retry without counting.
@@ -75,9 +75,9 @@ def define_flags() -> None:
         "auto",
         ["auto", *SHAPES],
         "job (Service + Indexed Job), jobset (JobSet, whole-group restarts) or tfjob (Kubeflow "
-        "TFJob); auto = jobset for a multi-host TPU slice, else job.",
+        "TFJob); auto = job.",
     )
-    flags.DEFINE_integer("workers", 2, "Worker pods (a TPU slice has one per host: leave unset).")
+    flags.DEFINE_integer("workers", 2, "Worker pods (a TPU slice is one host: leave unset).")
     flags.DEFINE_integer("gpus_per_worker", 0, "nvidia.com/gpu per pod.")
     flags.DEFINE_string(
         "gpu_type", "", "GKE GPU type, e.g. nvidia-h100-80gb (node label gke-accelerator)."
@@ -135,7 +135,7 @@ def options_from_flags(argv) -> Options:
         workdir=FLAGS.workdir or "",
         args=tuple(argv[1:]),
         output=FLAGS.output,
-        # Unset: 2, or one per host of the TPU slice (and refused for a sweep when given).
+        # Unset: 2, or 1 on a TPU slice (and refused for a sweep when given).
         workers=FLAGS.workers if FLAGS["workers"].present else None,
         gpus_per_worker=FLAGS.gpus_per_worker,
         gpu_type=FLAGS.gpu_type,

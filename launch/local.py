@@ -20,6 +20,10 @@ Failures. When a worker fails, the others get SIGTERM (SIGKILL after `--grace_s`
 printing one `[launcher]` line per restart; they resume from the last checkpoint.
 - Restarted: exit 42 (preempted, saved), 43 (a peer was lost), 75 (storage did not answer), the
   code set in $TRAINER_RETRYABLE_EXIT_CODE, and death by a signal (SIGKILL, the OOM killer).
+- Not restarted, the others stopped: 44, a worker's own VM is being preempted or stopped for
+  maintenance (a GCE notice, which stays set until the VM is gone: restarted here, the workers
+  would only exit again at once). All the workers run on this host, so the launcher exits 44;
+  the same command started on another host, on the same --workdir, resumes.
 - Not restarted: 2 (bad input fails the same way again), and 1 or any other code. torchrun
   restarts every failure because it runs any script and cannot tell failures apart. The harness
   sorts its own (trainer/errors.py), so an exit 1 is an exception nobody foresaw, which from the
@@ -34,10 +38,12 @@ Exit codes, shell conventions:
 
     0       every worker finished (also when they finished just as the launcher was signalled)
     2       a bad launcher flag (one `error:` line, nothing started); or a worker's bad input
+    44      a worker's host is being preempted (above): start the run elsewhere to resume
     N       the first worker to fail exited N, and was not restarted or no restarts were left
     128+N   ... that worker was killed by signal N (137: SIGKILL)
     42      the launcher got SIGINT, SIGTERM or SIGHUP and every worker saved
-            ($TRAINER_RETRYABLE_EXIT_CODE instead of 42 when set, as the workers exit)
+            ($TRAINER_RETRYABLE_EXIT_CODE instead of 42 when set, as the workers exit;
+            44 when one of them saved because its host is going away)
     128+N   the launcher got signal N (130: SIGINT, 143: SIGTERM) and not every worker saved
 """
 
@@ -55,7 +61,12 @@ from launch.processes import describe, exit_status
 from launch.workers import Output, Workers, free_ports
 from trainer.cli.config_flag import parse_flags
 from trainer.cli.console import fail
-from trainer.errors import PREEMPTED_EXIT_CODE, RETRYABLE_EXIT_CODES, retryable_replacement
+from trainer.errors import (
+    HOST_PREEMPTED_EXIT_CODE,
+    PREEMPTED_EXIT_CODE,
+    RETRYABLE_EXIT_CODES,
+    retryable_replacement,
+)
 
 PORT_RETRIES = 3
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -98,6 +109,15 @@ def launch(
                 return code
             if first_failure is None:
                 return 0
+            going_away = host_preempted_worker(workers.returncodes())
+            if going_away is not None:
+                out.launcher(
+                    f"worker {going_away} exited with code {HOST_PREEMPTED_EXIT_CODE}: this host "
+                    f"is being preempted (a GCE notice, set until the VM stops), so no restart "
+                    f"here. Exit {HOST_PREEMPTED_EXIT_CODE}: the run resumes from its last "
+                    f"checkpoint when started on another host on the same --workdir."
+                )
+                return HOST_PREEMPTED_EXIT_CODE
             index, returncode = first_failure
             status = exit_status(returncode)
             failure = f"worker {index} {describe(returncode)}"
@@ -177,17 +197,33 @@ def _supervise(workers: Workers, stop: "_StopRequest", grace_s: float, out: Outp
         time.sleep(_POLL_S)
 
 
+def host_preempted_worker(returncodes: list[int | None]) -> int | None:
+    """The first worker that exited 44 (its host is going away), or None. Any worker, not only
+    the first to fail: one that saved on its peer's notice exits 42, and may exit first."""
+    for index, code in enumerate(returncodes):
+        if code == HOST_PREEMPTED_EXIT_CODE:
+            return index
+    return None
+
+
 def is_restartable(status: int, env: dict) -> bool:
     """Whether `--max_restarts` restarts after a worker's exit status (module docstring)."""
+    if status == HOST_PREEMPTED_EXIT_CODE:
+        return False  # Restarted on this host, it would exit again at once.
     return status in (*RETRYABLE_EXIT_CODES, retryable_replacement(env)) or status > 128
 
 
 def stopped_exit_code(signum: int, returncodes: list[int], env: dict) -> int:
     """The launcher was signalled and the workers exited with these Popen return codes: 0 if
-    they had finished, 42 if they all saved, else 128 + signum, as a shell reports a program
-    that the signal ended."""
+    they had finished, 42 if they all saved (44 if one saved because its host is going away),
+    else 128 + signum, as a shell reports a program that the signal ended."""
     if all(code == 0 for code in returncodes):
         return 0
+    if HOST_PREEMPTED_EXIT_CODE in returncodes and set(returncodes) <= {
+        PREEMPTED_EXIT_CODE,
+        HOST_PREEMPTED_EXIT_CODE,
+    }:
+        return HOST_PREEMPTED_EXIT_CODE
     saved = (PREEMPTED_EXIT_CODE, retryable_replacement(env))
     if len(set(returncodes)) == 1 and returncodes[0] in saved:
         return returncodes[0]
@@ -236,7 +272,8 @@ def define_flags() -> None:
         "max_restarts",
         0,
         "Times to start all workers again, resuming from the last checkpoint, after a worker "
-        "exits 42, 43 or 75 or is killed by a signal (at least 0).",
+        "exits 42, 43 or 75 or is killed by a signal (at least 0). Exit 44 (this host is being "
+        "preempted) is not restarted.",
     )
 
 

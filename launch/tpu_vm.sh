@@ -1,30 +1,38 @@
 #!/usr/bin/env bash
-# Cloud TPU VMs and slices: create one, train on every host from this checkout, read its logs.
+# Cloud TPU VMs and slices: create one, train on it from this checkout, read its logs.
 #
 #   launch/tpu_vm.sh create --name=my-tpu --zone=us-central2-b --accelerator=v4-8 [--spot]
 #   launch/tpu_vm.sh run --name=my-tpu --zone=us-central2-b --workdir=gs://BUCKET/runs/digits \
 #       [--recreate_if_preempted] -- --config=configs/digits_mlp.py --config.train.steps=5000
 #   launch/tpu_vm.sh status --name=my-tpu --zone=us-central2-b
-#   launch/tpu_vm.sh logs --name=my-tpu --zone=us-central2-b [--worker=all|N] [--lines=50] [--follow]
+#   launch/tpu_vm.sh logs --name=my-tpu --zone=us-central2-b [--worker=0|all|N] [--lines=50] [--follow]
 #   launch/tpu_vm.sh delete --name=my-tpu --zone=us-central2-b
 #
 # create  --version (the TPU runtime) follows --accelerator: v2-*, v3-*, v4-* tpu-ubuntu2204-base;
-#         v5litepod-* (v5e) v2-alpha-tpuv5-lite; v5p-* v2-alpha-tpuv5; v6e-* v2-alpha-tpuv6e.
+#         v5litepod-* (v5e) v2-alpha-tpuv5-lite; v5p-* v2-alpha-tpuv5; v6e-* v2-alpha-tpuv6e; a
+#         slice of several hosts (v4-16, v5litepod-16 and up) tpu-vm-tf-2.20.0-pod-pjrt, whose
+#         tpu-runtime service runs TensorFlow's TPU server on every host.
 #         --spot requests a Spot TPU as a queued resource of the same name and waits up to
 #         --wait_s (3600) for it to become ACTIVE.
 # run     ships the committed HEAD (git archive) to every host, installs --tf_package
 #         (tensorflow-tpu==2.20.0) with the project's other requirements (--skip_install: the
 #         hosts have them), then starts `python3 -m trainer.main --strategy=tpu --tpu=local
-#         --workdir=WORKDIR FLAGS` on every host, detached: a dropped connection does not stop it.
-#         Each host logs to ~/trainer-logs/HOSTNAME.log and writes the exit code to .exit.
+#         --workdir=WORKDIR FLAGS` detached: a dropped connection does not stop it. On a slice of
+#         several hosts, as TensorFlow runs one, only worker 0 trains: `TPU_NAME=NAME
+#         TPU_LOAD_LIBRARY=0 ... --tpu=NAME` reaches every host's TPU server through the Cloud TPU
+#         API, and it alone writes the workdir. The trainer logs to ~/trainer-logs/HOSTNAME.log
+#         and writes its exit code to .exit. --accelerator names the type for --dry_run (otherwise
+#         asked of gcloud).
 #         A Spot TPU that Google reclaimed stays PREEMPTED: --recreate_if_preempted deletes and
 #         recreates its queued resource, and training resumes from the workdir's last checkpoint.
-# status  the TPU's state, then per host: running, exited N (and what N means), or no run.
-# logs    the last --lines of each host's log, prefixed with its hostname; --follow keeps going.
+# status  the TPU's state; the trainer's: running, exited N (and what N means), or no run; on a
+#         slice of several hosts, each host's tpu-runtime service too.
+# logs    the last --lines of the trainer's log (worker 0's; --worker=all or N for others),
+#         prefixed with the hostname; --follow keeps going.
 # delete  the TPU VM; for a Spot TPU, its queued resource and the TPU VM with it.
 # Any command: --project=P; --dry_run prints the commands that create, delete, copy or start
-# anything instead of running them (run --dry_run takes the TPU to be READY; the others still
-# ask gcloud, read-only, for its state).
+# anything instead of running them (run --dry_run takes the TPU to be READY, and asks gcloud,
+# read-only, for its type unless --accelerator names it; the others still ask for its state).
 set -euo pipefail
 
 usage() {  # Bad input: the command lines above, then one line saying what to fix.
@@ -38,12 +46,37 @@ fail() {  # Not the flags' fault: gcloud said no, the TPU is in the wrong state,
 }
 
 readonly BAD_INPUT_EXIT_CODE=2 TEMPORARY_FAILURE_EXIT_CODE=75  # trainer/errors.py's contract.
+# TensorFlow's TPU server for tensorflow-tpu 2.20.0 on every host of a slice: TensorFlow names
+# its multi-host runtimes tpu-vm-tf-VERSION-pod-pjrt (check `gcloud compute tpus tpu-vm versions
+# list --zone=ZONE`; --version overrides).
+readonly TF_POD_RUNTIME="tpu-vm-tf-2.20.0-pod-pjrt"
 readonly KNOWN_ACCELERATORS="v2-*, v3-*, v4-* (tpu-ubuntu2204-base), v5litepod-* \
-(v2-alpha-tpuv5-lite), v5p-* (v2-alpha-tpuv5), v6e-* (v2-alpha-tpuv6e)"
+(v2-alpha-tpuv5-lite), v5p-* (v2-alpha-tpuv5), v6e-* (v2-alpha-tpuv6e); several hosts \
+($TF_POD_RUNTIME)"
+
+# How many hosts a slice of an accelerator type has (Cloud TPU's page of each version): v2, v3, v4
+# and v5p count TensorCores, 8 to a host; v5e and v6e count chips, up to 8 on one host, else 4 to
+# a host. Nothing for a type this script does not know.
+hosts_for() {
+  local count="${1##*-}"
+  [[ "$count" =~ ^[1-9][0-9]*$ ]] || return 0
+  case "$1" in
+    v2-* | v3-* | v4-* | v5p-*) echo $(( count > 8 ? count / 8 : 1 )) ;;
+    v5litepod-* | v6e-*) echo $(( count > 8 ? count / 4 : 1 )) ;;
+  esac
+}
 
 # The runtime for an accelerator type, from Cloud TPU's "TPU software versions" page
-# (cloud.google.com/tpu/docs/runtimes); nothing for a generation this script does not know.
+# (cloud.google.com/tpu/docs/runtimes); nothing for a generation this script does not know. A slice
+# of several hosts gets TensorFlow's pod runtime: its program runs on worker 0 and reaches the
+# chips of every host through the TPU server that runtime starts there.
 runtime_for() {
+  local hosts
+  hosts="$(hosts_for "$1")"
+  if [[ -n "$hosts" ]] && (( hosts > 1 )); then
+    echo "$TF_POD_RUNTIME"
+    return 0
+  fi
   case "$1" in
     v2-* | v3-* | v4-*) echo tpu-ubuntu2204-base ;;
     v5litepod-*) echo v2-alpha-tpuv5-lite ;;
@@ -59,7 +92,7 @@ case "$command" in
   *) usage "unknown command '$command' (create, run, status, logs or delete)" ;;
 esac
 
-name="" zone="" project="" accelerator="" version="" workdir="" worker="all" lines=50
+name="" zone="" project="" accelerator="" version="" workdir="" worker=0 lines=50
 wait_s=3600 tf_package="tensorflow-tpu==2.20.0"
 spot=0 dry_run=0 follow=0 recreate=0 skip_install=0
 given=()
@@ -91,7 +124,7 @@ trainer_flags=("$@")
 # Which flags each command takes: a flag meant for another command is a mistake, not a no-op.
 case "$command" in
   create) own="--accelerator --version --spot --wait_s" ;;
-  run) own="--workdir --recreate_if_preempted --wait_s --tf_package --skip_install" ;;
+  run) own="--workdir --recreate_if_preempted --wait_s --tf_package --skip_install --accelerator" ;;
   logs) own="--worker --lines --follow" ;;
   status | delete) own="" ;;
 esac
@@ -112,10 +145,11 @@ done
 [[ "$worker" == all || "$worker" =~ ^(0|[1-9][0-9]*)$ ]] ||
   usage "--worker=$worker: give 'all' or a host's index (0 is the first)"
 [[ -n "$tf_package" ]] || usage "--tf_package is empty (e.g. tensorflow-tpu==2.20.0)"
+[[ "$command" == create && -z "$accelerator" ]] &&
+  usage "create needs --accelerator (e.g. v4-8, v5litepod-8, v6e-8)"
+[[ -z "$accelerator" || "$accelerator" =~ ^[a-z0-9]+-[1-9][0-9]*$ ]] ||
+  usage "--accelerator=$accelerator is not an accelerator type; known: $KNOWN_ACCELERATORS"
 if [[ "$command" == create ]]; then
-  [[ -n "$accelerator" ]] || usage "create needs --accelerator (e.g. v4-8, v5litepod-8, v6e-8)"
-  [[ "$accelerator" =~ ^[a-z0-9]+-[1-9][0-9]*$ ]] ||
-    usage "--accelerator=$accelerator is not an accelerator type; known: $KNOWN_ACCELERATORS"
   if [[ -z "$version" ]]; then
     version="$(runtime_for "$accelerator")"
     [[ -n "$version" ]] || usage "no known runtime for --accelerator=$accelerator; known: \
@@ -191,9 +225,15 @@ queued: run the same command again to wait longer" "$TEMPORARY_FAILURE_EXIT_CODE
   done
 }
 
+# gcloud has said why a create failed; a runtime the zone lacks is the likely cause to name.
+create_failed() {  # $1 runtime
+  fail "creating $name with runtime $1 failed (gcloud's message above); if the zone lacks that \
+runtime, pick one from \`gcloud compute tpus tpu-vm versions list --zone=$zone\` and pass --version=RUNTIME"
+}
+
 create_spot() {  # $1 accelerator type, $2 runtime
   act "${queued[@]}" create "$name" --node-id="$name" "${gcloud_flags[@]}" \
-    --accelerator-type="$1" --runtime-version="$2" --spot
+    --accelerator-type="$1" --runtime-version="$2" --spot || create_failed "$2"
   wait_until_active
 }
 
@@ -317,6 +357,47 @@ fi
 EOF
 )"
 
+# One line per host on its tpu-runtime service, which runs the TPU server that worker 0's trainer
+# reaches the host's chips through.
+HOST_RUNTIME_STATUS="$(cat <<'EOF'
+state="$(systemctl is-active tpu-runtime 2>/dev/null)" || true
+case "$state" in
+  active) echo "[$(hostname)] tpu-runtime active (the TPU server of TensorFlow)" ;;
+  *) echo "[$(hostname)] tpu-runtime ${state:-unknown}: the trainer on worker 0 cannot reach the \
+chips of this host; see sudo journalctl -u tpu-runtime" ;;
+esac
+EOF
+)"
+
+# The slice's accelerator type and runtime, tab-separated: under --dry_run from --accelerator when
+# given, else asked of gcloud (read-only; empty when it cannot tell, and a dry run goes on).
+slice_spec() {
+  local format='value(acceleratorType,runtimeVersion)'
+  if (( dry_run )); then
+    if [[ -n "$accelerator" ]]; then
+      printf '%s\t\n' "$accelerator"
+    else
+      "${tpu[@]}" describe "$name" "${gcloud_flags[@]}" --format="$format" 2>/dev/null || true
+    fi
+    return 0
+  fi
+  describe "${tpu[@]}" describe "$name" --format="$format"
+}
+
+# How many hosts the TPU has; stops when this script cannot tell (a dry run takes one host then).
+host_count() {  # $1 accelerator type
+  local hosts
+  hosts="$(hosts_for "$1")"
+  if [[ -z "$hosts" ]] && (( dry_run )); then
+    echo "note: cannot tell how many hosts ${1:-TPU $name} has (an unknown type, no such TPU, or \
+gcloud did not answer): showing the commands for one host; --accelerator=TYPE names the type" >&2
+    hosts=1
+  fi
+  [[ -n "$hosts" ]] || fail "cannot tell how many hosts a ${1:-?} has: this script knows \
+$KNOWN_ACCELERATORS" "$BAD_INPUT_EXIT_CODE"
+  echo "$hosts"
+}
+
 run_command() {
   local repo changed
   repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -327,6 +408,19 @@ run_command() {
     echo "warning: $changed files with uncommitted changes are left out: run ships the committed HEAD" >&2
   fi
   (( dry_run )) || ensure_ready
+  local spec slice_type runtime hosts
+  spec="$(slice_spec)"
+  IFS=$'\t' read -r slice_type runtime <<<"$spec" || true
+  if [[ -n "$accelerator" && -n "$slice_type" && "$accelerator" != "$slice_type" ]]; then
+    fail "--accelerator=$accelerator, but TPU $name is a $slice_type: drop --accelerator" \
+      "$BAD_INPUT_EXIT_CODE"
+  fi
+  hosts="$(host_count "$slice_type")"
+  if (( hosts > 1 )) && [[ -n "${runtime:-}" && "$runtime" != *-pod* ]]; then
+    echo "warning: $name ($slice_type, $hosts hosts) runs runtime $runtime: TensorFlow trains a \
+slice of several hosts through the TPU server of a tpu-vm-tf-*-pod-* runtime on each host \
+(launch/tpu_vm.sh create picks $TF_POD_RUNTIME)" >&2
+  fi
   archive_dir="$(mktemp -d)"  # Global: the EXIT trap runs after this function has returned.
   trap 'rm -rf "$archive_dir"' EXIT
   git -C "$repo" archive --format=tar.gz -o "$archive_dir/trainer.tar.gz" HEAD
@@ -342,13 +436,20 @@ python3 -m pip install -q $(printf '%q' "$tf_package") -r ~/trainer-requirements
   fi
   act "${tpu[@]}" ssh "$name" "${gcloud_flags[@]}" --worker=all --command="$prepare"
 
-  local train=(python3 -m trainer.main --strategy=tpu --tpu=local --workdir="$workdir" ${trainer_flags[@]+"${trainer_flags[@]}"})
+  # One trainer, on worker 0: a single host's chips are local; a slice of several hosts is
+  # reached by name through the Cloud TPU API, and TPU_LOAD_LIBRARY=0 leaves worker 0's chips to
+  # its TPU server. One process, so one chief writes the workdir.
+  local train=(python3 -m trainer.main --strategy=tpu --tpu=local)
+  if (( hosts > 1 )); then
+    train=(env TPU_NAME="$name" TPU_LOAD_LIBRARY=0 python3 -m trainer.main --strategy=tpu --tpu="$name")
+  fi
+  train+=(--workdir="$workdir" ${trainer_flags[@]+"${trainer_flags[@]}"})
   local start
   start="set -e
 $HOST_GUARD
 $HOST_START $(printf '%q ' "${train[@]}")< /dev/null > /dev/null 2>&1 &
 $HOST_STARTED"
-  act "${tpu[@]}" ssh "$name" "${gcloud_flags[@]}" --worker=all --command="$start"
+  act "${tpu[@]}" ssh "$name" "${gcloud_flags[@]}" --worker=0 --command="$start"
   echo "Follow: launch/tpu_vm.sh logs $where --follow; status: launch/tpu_vm.sh status $where" >&2
 }
 
@@ -361,7 +462,14 @@ status_command() {
     [[ -z "$queue" ]] || echo "Recreate it and train on: launch/tpu_vm.sh run $where --recreate_if_preempted ..."
     return 0
   fi
-  act "${tpu[@]}" ssh "$name" "${gcloud_flags[@]}" --worker=all --command="$HOST_STATUS"
+  act "${tpu[@]}" ssh "$name" "${gcloud_flags[@]}" --worker=0 --command="$HOST_STATUS"
+  local spec slice_type hosts
+  spec="$(describe "${tpu[@]}" describe "$name" --format='value(acceleratorType)')"
+  slice_type="${spec%%$'\t'*}"
+  hosts="$(hosts_for "$slice_type")"
+  if [[ -z "$hosts" ]] || (( hosts > 1 )); then
+    act "${tpu[@]}" ssh "$name" "${gcloud_flags[@]}" --worker=all --command="$HOST_RUNTIME_STATUS"
+  fi
 }
 
 logs_command() {
@@ -371,7 +479,8 @@ logs_command() {
 if [ -f \"\$logs.log\" ]; then
   tail $tail_flags \"\$logs.log\" | sed -u \"s/^/[\$(hostname)] /\"
 else
-  echo \"[\$(hostname)] no log yet\"
+  echo \"[\$(hostname)] no trainer log (a slice of several hosts trains on worker 0 only; \
+the TPU server of this host logs: sudo journalctl -u tpu-runtime)\"
 fi"
   act "${tpu[@]}" ssh "$name" "${gcloud_flags[@]}" --worker="$worker" --command="$show"
 }
@@ -392,7 +501,7 @@ case "$command" in
       create_spot "$accelerator" "$version"
     else
       act "${tpu[@]}" create "$name" "${gcloud_flags[@]}" --accelerator-type="$accelerator" \
-        --version="$version"
+        --version="$version" || create_failed "$version"
     fi ;;
   run) run_command ;;
   status) status_command ;;

@@ -1,9 +1,11 @@
 """Exceptions for bad input and lost runs: `trainer.main` prints one line and exits `exit_code`.
 
 The exit codes are the contract with restart policies (launch.local --max_restarts, a Kubernetes
-Job's pod failure policy, JobSet, TFJob): 2 never retried; 42, 43 and 75 retried, the rerun
-resuming from the workdir. TFJob's `ExitCode` policy retries only 130, 137, 143 and 138 (others
-are permanent), so its manifests set RETRYABLE_EXIT_VARIABLE and every retryable exit uses 138.
+Job's pod failure policy, JobSet, TFJob): 2 never retried; 42, 43, 44 and 75 retried, the rerun
+resuming from the workdir (44 only elsewhere: `launch.local`, whose workers all run on the host
+that is going away, stops instead). TFJob's `ExitCode` policy retries only 130, 137, 143 and 138
+(others are permanent), so its manifests set RETRYABLE_EXIT_VARIABLE and every retryable exit
+uses 138.
 """
 
 import os
@@ -12,9 +14,21 @@ from collections.abc import Mapping
 BAD_INPUT_EXIT_CODE = 2
 PREEMPTED_EXIT_CODE = 42  # Saved on SIGTERM: a restart policy retries, and the rerun resumes.
 PEER_LOST_EXIT_CODE = 43  # Another worker vanished: relaunching all workers resumes.
+# Saved because this worker's own VM is going away (the GCE metadata server's Spot preemption or
+# terminating maintenance notice, which stays set until the VM stops): a rerun on this host
+# would exit again at once, one on another host (a new pod on another node) resumes.
+HOST_PREEMPTED_EXIT_CODE = 44
 TEMPORARY_FAILURE_EXIT_CODE = 75  # EX_TEMPFAIL: storage did not answer; try again later.
-RETRYABLE_EXIT_CODES = (PREEMPTED_EXIT_CODE, PEER_LOST_EXIT_CODE, TEMPORARY_FAILURE_EXIT_CODE)
+RETRYABLE_EXIT_CODES = (
+    PREEMPTED_EXIT_CODE,
+    PEER_LOST_EXIT_CODE,
+    HOST_PREEMPTED_EXIT_CODE,
+    TEMPORARY_FAILURE_EXIT_CODE,
+)
 RETRYABLE_EXIT_VARIABLE = "TRAINER_RETRYABLE_EXIT_CODE"
+# Restarts the chief allows itself, counted in the workdir (trainer/workdir/restarts.py): TFJob's
+# ExitCode restarts are not counted against its backoffLimit, so its manifests set this.
+RESTART_BUDGET_VARIABLE = "TRAINER_RESTART_BUDGET"
 
 
 def retryable_replacement(environ: Mapping[str, str]) -> int | None:

@@ -102,6 +102,7 @@ def main(argv):
             _STRATEGY.value, tpu=_TPU.value, num_cpu_devices=_NUM_CPU_DEVICES.value
         )
         watcher.take_back_sigterm()  # From the coordination service (see take_back_sigterm).
+        _count_this_start(workdir)
         _NATIVE_STARTUP.release()
         from trainer.run.training import (
             run_experiment,  # Imports Keras, which must follow the strategy.
@@ -127,6 +128,24 @@ def main(argv):
         format_metrics(results["test"]),
         workdir,
     )
+
+
+def _count_this_start(workdir: str) -> None:
+    """Under $TRAINER_RESTART_BUDGET (TFJob's manifests), the chief records its start in the
+    workdir and refuses one restart too many (trainer/workdir/restarts.py). Only the chief:
+    it restarts in every round, while another worker may restart alone."""
+    from trainer.workdir.restarts import record_start, restart_budget
+
+    budget = restart_budget(os.environ)
+    if budget is not None and cluster_info().is_chief:
+        starts = record_start(workdir, budget)
+        logging.info(
+            "Start %d of at most %d (restart budget %d), counted in %s.",
+            len(starts),
+            budget + 1,
+            budget,
+            workdir,
+        )
 
 
 def _is_evaluator() -> bool:

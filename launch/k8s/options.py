@@ -39,7 +39,7 @@ class Options:
     image: str
     workdir: str
     args: tuple[str, ...] = ()  # After '--': trainer.main's flags (trainer.sweep's for sweeps).
-    output: str = "auto"  # job, jobset, tfjob; auto = jobset for a multi-host TPU slice, else job.
+    output: str = "auto"  # job, jobset, tfjob; auto = job.
     workers: int | None = None  # None: 2, or one per host of the TPU slice.
     gpus_per_worker: int = 0
     gpu_type: str = ""
@@ -185,9 +185,19 @@ def _check_accelerators(o: Options) -> TpuSlice | None:
             "--sweep_pods."
         )
     try:
-        return o.tpu
+        tpu = o.tpu
     except ValueError as e:
         raise ManifestError(str(e)) from e
+    if tpu.multi_host:
+        # TPUClusterResolver reaches the hosts of a slice through the Cloud TPU API's node, which
+        # a GKE TPU node pool is not; GKE documents its multi-host slices for JAX and PyTorch.
+        raise ManifestError(
+            f"--tpu_topology={tpu.topology} is a slice of {tpu.hosts} hosts of {tpu.tpu_type}: "
+            "TensorFlow runs a multi-host slice from one host through the Cloud TPU API, which "
+            "GKE TPU node pools do not have; use a single-host topology on GKE (e.g. v5e/v6e "
+            "2x4, v5p/v4 2x2x1) or launch/tpu_vm.sh for a multi-host slice."
+        )
+    return tpu
 
 
 def _check_shape(o: Options, tpu: TpuSlice | None) -> str:
@@ -206,14 +216,8 @@ def _check_shape(o: Options, tpu: TpuSlice | None) -> str:
         raise ManifestError(
             "TFJob has no TPU slices: use --output=jobset (or job for a single-host slice)."
         )
-    if tpu and tpu.multi_host and o.output == "job":
-        raise ManifestError(
-            f"A {tpu.topology} slice has {tpu.hosts} hosts that fail and restart together: use "
-            "--output=jobset (the default for multi-host slices)."
-        )
-    if o.output == "auto":
-        return "jobset" if tpu and tpu.multi_host else "job"
-    return o.output
+    # A TPU slice here has one host (multi-host slices are refused above): a Job of one pod.
+    return "job" if o.output == "auto" else o.output
 
 
 def _check_workers(o: Options, tpu: TpuSlice | None) -> int:

@@ -10,14 +10,17 @@ jobset  one JobSet: the JobSet controller creates the headless Service and owns 
 tfjob   a Kubeflow TFJob: the training operator writes TF_CONFIG and a Service per pod itself;
         its ExitCode policy retries only exit codes 130, 137, 143 and 138, so the pods set
         TRAINER_RETRYABLE_EXIT_CODE=138 (trainer/errors.py) and exit 138 where they would exit
-        42, 43 or 75. The operator does not count ExitCode restarts against backoffLimit, so
-        there --retries caps nothing and a crash (exit 1) is not retried (docs/kubernetes.md).
+        42, 43, 44 or 75. The operator does not count ExitCode restarts against backoffLimit, so
+        the workers also get TRAINER_RESTART_BUDGET=--retries: the chief counts its starts in
+        WORKDIR/restarts.json and exits 2 once they exceed it (trainer/workdir/restarts.py). A
+        crash (exit 1) is not retried (docs/kubernetes.md).
 sweep   an Indexed Job of `trainer.sweep` pods sharing one study; no Service (pods never talk).
 
 Exit codes (trainer/errors.py) drive every retry: 2 (bad input) fails the workload at once;
-42 (preempted, checkpoint saved) and 43 (a peer was lost) retry without counting, as do
-Kubernetes' own evictions; anything else (a crash, an OOM kill) counts against --retries
-(except in a TFJob: see above).
+42 (preempted, checkpoint saved), 43 (a peer was lost) and 44 (the node's VM is being preempted:
+the new pod lands on another node) retry without counting, as do Kubernetes' own evictions;
+anything else (a crash, an OOM kill) counts against --retries (a TFJob counts differently: see
+above).
 """
 
 from launch.k8s.options import Options, resolved
@@ -25,14 +28,20 @@ from launch.k8s.pods import CONTAINER, for_evaluator, for_workers, labels, pod_t
 from strategies.cluster import TASK_TYPE_VARIABLE
 from trainer.errors import (
     BAD_INPUT_EXIT_CODE,
+    HOST_PREEMPTED_EXIT_CODE,
     PEER_LOST_EXIT_CODE,
     PREEMPTED_EXIT_CODE,
+    RESTART_BUDGET_VARIABLE,
     RETRYABLE_EXIT_VARIABLE,
 )
 
 TFJOB_CONTAINER = "tensorflow"  # The training operator writes TF_CONFIG into this container only.
 TFJOB_PORT_NAME = "tfjob-port"  # ... and reads each task's port from the port of this name.
 TFJOB_RETRYABLE_EXIT_CODE = 138  # 128 + SIGUSR1: the code TFJob's ExitCode policy reserves.
+# Retried without counting: saved on a notice (a new pod of a preempted node lands elsewhere), or
+# stopped because a peer was lost. The evaluator has no peers.
+WORKER_RETRIED_CODES = [PREEMPTED_EXIT_CODE, PEER_LOST_EXIT_CODE, HOST_PREEMPTED_EXIT_CODE]
+EVALUATOR_RETRIED_CODES = [PREEMPTED_EXIT_CODE, HOST_PREEMPTED_EXIT_CODE]
 KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 JOBSET_API = "jobset.x-k8s.io/v1alpha2"
 TFJOB_API = "kubeflow.org/v1"
@@ -66,7 +75,7 @@ def _job_shape(o: Options) -> list[dict]:
             name=o.name,
             pods=o.workers,
             backoff_limit=o.retries,
-            retried_codes=[PREEMPTED_EXIT_CODE, PEER_LOST_EXIT_CODE],
+            retried_codes=WORKER_RETRIED_CODES,
             template=_worker_template(o, env, subdomain=subdomain),
         )
     )
@@ -77,7 +86,7 @@ def _job_shape(o: Options) -> list[dict]:
                 name=f"{o.name}-{EVALUATOR}",
                 pods=1,
                 backoff_limit=o.retries,
-                retried_codes=[PREEMPTED_EXIT_CODE],
+                retried_codes=EVALUATOR_RETRIED_CODES,
                 template=_evaluator_template(o),
             )
         )
@@ -120,7 +129,7 @@ def _jobset_shape(o: Options) -> list[dict]:
             "template": _job_template(
                 pods=o.workers,
                 backoff_limit=0,
-                retried_codes=[PREEMPTED_EXIT_CODE, PEER_LOST_EXIT_CODE],
+                retried_codes=WORKER_RETRIED_CODES,
                 template=_worker_template(o, env),  # JobSet sets the subdomain itself.
             ),
         }
@@ -133,7 +142,7 @@ def _jobset_shape(o: Options) -> list[dict]:
                 "template": _job_template(
                     pods=1,
                     backoff_limit=0,
-                    retried_codes=[PREEMPTED_EXIT_CODE],
+                    retried_codes=EVALUATOR_RETRIED_CODES,
                     template=_evaluator_template(o),
                 ),
             }
@@ -163,12 +172,14 @@ def _jobset_shape(o: Options) -> list[dict]:
 
 def _tfjob_shape(o: Options) -> list[dict]:
     retry_as = {"name": RETRYABLE_EXIT_VARIABLE, "value": str(TFJOB_RETRYABLE_EXIT_CODE)}
+    # The operator does not count ExitCode restarts against backoffLimit: the chief counts them.
+    restart_budget = {"name": RESTART_BUDGET_VARIABLE, "value": str(o.retries)}
     port = {"name": TFJOB_PORT_NAME, "containerPort": o.port}
     worker = pod_template(
         o,
         module="trainer.main",
         args=_worker_args(o),
-        env=[retry_as],  # TF_CONFIG comes from the operator.
+        env=[retry_as, restart_budget],  # TF_CONFIG comes from the operator.
         accelerators=for_workers(o),
         component=WORKER,
         container_name=TFJOB_CONTAINER,
@@ -242,7 +253,7 @@ def _worker_args(o: Options) -> list[str]:
 
 def _worker_env(o: Options) -> list[dict]:
     """What strategies/cluster.py needs beyond Kubernetes' own variables to build TF_CONFIG.
-    On a TPU slice GKE sets TPU_WORKER_ID and TPU_WORKER_HOSTNAMES instead."""
+    A TPU slice is one host here (launch/k8s/options.py refuses more): no peers, no TF_CONFIG."""
     if o.tpu:
         return []
     return [

@@ -1,5 +1,6 @@
 """Preemption, hard failure and numerical equivalence, with real worker processes on loopback."""
 
+import json
 import os
 import signal
 import sys
@@ -58,7 +59,7 @@ def test_sigterm_on_gcp_saves_on_every_worker_at_the_same_step_and_a_relaunch_fi
     assert any(f"resuming at step {saved}" in line for line in relaunch.lines[1])
 
 
-def test_a_gce_maintenance_notice_saves_and_exits_42_and_a_live_migration_does_not(workdir):
+def test_a_gce_maintenance_notice_saves_and_exits_44_and_a_live_migration_does_not(workdir):
     metadata = MetadataServer({"instance/maintenance-event": "MIGRATE_ON_HOST_MAINTENANCE"})
     # One process runs about 10,000 steps a second: long enough for the 1 s polls.
     steps = ("--config.train.steps=1000000", *LONG_RUN[1:])
@@ -72,13 +73,14 @@ def test_a_gce_maintenance_notice_saves_and_exits_42_and_a_live_migration_does_n
         announce_maintenance_after_a_checkpoint,
         env=dict(os.environ, **metadata.environment),
     )
-    assert code == 42, "".join(lines[-20:])
+    assert code == 44, "".join(lines[-20:])  # This host is going away, not only this process.
     metadata.close()
     saved = _latest_checkpoint_step(workdir)
     assert 400 < saved < 1000000
     notices = [line for line in lines if "Preempted (" in line]
     assert len(notices) == 1 and "maintenance event (TERMINATE_ON_HOST_MAINTENANCE)" in notices[0]
     assert f"saved a checkpoint at step {saved}" in notices[0]
+    assert "Exiting with code 44: this host is going away" in notices[0]
 
 
 def test_sigterm_before_training_starts_exits_42_at_once(workdir):
@@ -111,6 +113,33 @@ def test_sigkill_makes_the_survivor_fail_fast_naming_the_lost_worker(workdir):
     relaunch = Cluster([workdir, workdir], *LONG_RUN)
     assert relaunch.wait() == [0, 0], "".join(relaunch.lines[0][-30:])
     assert read_results(workdir)["step"] == 2000
+
+
+TINY_RUN = (
+    "--config.train.steps=20",
+    "--config.train.steps_per_loop=10",
+    "--config.eval.every_steps=0",
+    "--config.export.keras=False",
+    "--config.export.saved_model=False",
+)
+
+
+def test_a_restart_budget_counted_in_the_workdir_refuses_the_start_one_too_many(workdir):
+    # What a TFJob's chief gets: TFJob does not count its restarts, the workdir does.
+    budget = {"TRAINER_RESTART_BUDGET": "1"}
+    assert_ok(train(f"--workdir={workdir}", *TINY_RUN, env=budget))
+    # A rerun of a completed run counts too.
+    assert_ok(train(f"--workdir={workdir}", *TINY_RUN, env=budget))
+    refused = train(f"--workdir={workdir}", *TINY_RUN, env=budget)
+    assert refused.returncode == 2, refused.stderr[-3000:]
+    errors = [line for line in refused.stderr.splitlines() if line.startswith("error: ")]
+    path = os.path.join(workdir, "restarts.json")
+    assert len(errors) == 1, refused.stderr[-3000:]
+    assert "$TRAINER_RESTART_BUDGET=1 allows 1 restart after the first start" in errors[0]
+    assert f"{path} records 2 starts" in errors[0]
+    assert "raise --retries" in errors[0] and f"delete {path}" in errors[0]
+    with open(path) as f:
+        assert len(json.load(f)) == 2  # The refused start is not recorded.
 
 
 EQUIVALENCE_RUN = (

@@ -16,6 +16,7 @@ import pytest
 
 from launch.local import launch
 from launch.workers import free_ports
+from tests.support.gce_stand_in import MetadataServer
 from tests.support.helpers import REPO, Cluster, read_results
 
 SHORT_RUN = (
@@ -83,6 +84,41 @@ def test_sigterm_to_the_launcher_saves_on_every_worker_and_the_same_command_resu
     results = read_results(workdir)
     assert results["step"] == STEPS and results["steps_this_run"] == STEPS - step
     assert f"resuming at step {step}" in rerun.text
+
+
+@pytest.mark.slow
+def test_a_gce_preemption_notice_stops_the_launcher_with_44_instead_of_restarting(workdir):
+    # Both workers' host is a Spot VM (the stand-in metadata server) that is reclaimed mid-run.
+    metadata = MetadataServer()
+    args = (
+        "--workers=2",
+        "--max_restarts=3",
+        "--",
+        f"--workdir={workdir}",
+        "--config.train.steps=3000",  # The notice comes long before the end.
+        *SIGNAL_RUN[1:],
+    )
+    launcher = Launcher(*args, env=metadata.environment)
+    launcher.wait_for("ckpt-100")
+    metadata.values["instance/preempted"] = "TRUE"
+    assert launcher.wait() == 44, launcher.text[-4000:]
+    assert launcher.text.count("[launcher] started") == 1, launcher.text[-4000:]
+    assert "restart 1" not in launcher.text
+    (stopped,) = [line for line in launcher.lines if "this host is being preempted" in line]
+    assert "resumes from its last checkpoint when started on another host" in stopped
+    saved = _saved_steps(launcher.lines)
+    assert len(saved) == 2 and len(set(saved.values())) == 1, saved  # Both, at one step.
+    assert 100 < saved[0] < 3000 and _latest_checkpoint_step(workdir) == saved[0]
+    assert "this host is going away" in launcher.text
+
+    # Started again on the same host while its notice is still set: out at once, nothing run.
+    rerun = Launcher(*args, env=metadata.environment)
+    assert rerun.wait(timeout=120) == 44, rerun.text[-4000:]
+    metadata.close()
+    assert rerun.text.count("[launcher] started") == 1
+    assert "this VM is preempted): exiting now, nothing to save" in rerun.text
+    assert _logged_steps(rerun.lines) == [] and "resuming" not in rerun.text
+    assert _latest_checkpoint_step(workdir) == saved[0]
 
 
 @pytest.mark.slow
@@ -197,12 +233,12 @@ def test_a_bad_flag_is_one_error_line_and_exit_2_before_anything_starts(flag, fr
 class Launcher:
     """`python -m launch.local ARGS` (or `python -c CODE`) from the repo root, output by line."""
 
-    def __init__(self, *args: str, code: str | None = None):
+    def __init__(self, *args: str, code: str | None = None, env: dict | None = None):
         argv = ["-c", code] if code else ["-m", "launch.local", *args]
         self.process = subprocess.Popen(
             [sys.executable, *argv],
             cwd=REPO,
-            env={**_env_with_repo_on_path(), "PYTHONUNBUFFERED": "1"},
+            env={**_env_with_repo_on_path(), "PYTHONUNBUFFERED": "1", **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -395,6 +431,9 @@ def test_bad_input_is_not_restarted(tmp_path):
             2,
             "exited with code 100: restart 1 of 1",
         ),
+        # A worker's host is going away: no restart here, whoever exits first.
+        (["exit44,save"], 3, {}, 44, 1, "worker 0 exited with code 44: this host is being"),
+        (["exit42,exit44"], 3, {}, 44, 1, "worker 1 exited with code 44: this host is being"),
         # A peer that ignores SIGTERM is SIGKILLed after the grace period (0.5 s here).
         (["exit3,stubborn"], 0, {}, 3, 1, "1 still running after 0.5 s: SIGKILL."),
     ],

@@ -20,6 +20,7 @@ from tests.support.helpers import REPO
 SCRIPT = os.path.join(REPO, "launch", "tpu_vm.sh")
 
 ZONE = "--zone=us-central2-b"
+POD_RUNTIME = "tpu-vm-tf-2.20.0-pod-pjrt"
 
 IN_GIT = pytest.mark.skipif(
     not os.path.isdir(os.path.join(REPO, ".git")), reason="run ships HEAD: needs a git checkout"
@@ -59,10 +60,14 @@ def flags_of(call) -> dict:
     "accelerator, extra, runtime",
     [
         ("v3-8", [], "tpu-ubuntu2204-base"),
-        ("v4-32", [], "tpu-ubuntu2204-base"),
         ("v5litepod-8", [], "v2-alpha-tpuv5-lite"),
-        ("v5p-16", [], "v2-alpha-tpuv5"),
+        ("v5p-8", [], "v2-alpha-tpuv5"),
         ("v6e-8", [], "v2-alpha-tpuv6e"),
+        # Several hosts: TensorFlow's pod runtime, whose TPU server runs on every host.
+        ("v4-32", [], POD_RUNTIME),
+        ("v5litepod-16", [], POD_RUNTIME),
+        ("v5p-16", [], POD_RUNTIME),
+        ("v4-16", ["--version=tpu-ubuntu2204-base"], "tpu-ubuntu2204-base"),
         ("v4-8", ["--version=tpu-vm-tf-2.16.1-pjrt"], "tpu-vm-tf-2.16.1-pjrt"),
         ("v7x-8", ["--version=my-runtime"], "my-runtime"),  # --version makes any type usable.
     ],
@@ -125,16 +130,20 @@ def test_dry_run_prints_what_would_change_and_changes_nothing(cloud):
     assert process.returncode == 0, process.stderr
     assert gcloud.calls(cloud[0]) == []
     assert process.stdout.startswith("gcloud compute tpus queued-resources create t --node-id=t")
-    assert "--runtime-version=v2-alpha-tpuv5-lite --spot" in process.stdout
+    assert f"--runtime-version={POD_RUNTIME} --spot" in process.stdout  # v5litepod-16: 4 hosts.
 
 
 def _status_lines(cloud, *, until, deadline_s=90):
-    """`status`'s lines, once every host's line contains `until` (it polls)."""
+    """`status`'s lines, once the trainer's line contains `until` (it polls)."""
     deadline = time.monotonic() + deadline_s
     while True:
         process = tpu_vm(cloud, "status", "--name=t", ZONE)
         assert process.returncode == 0, process.stderr
-        hosts = [line for line in process.stdout.splitlines() if line.startswith("[")]
+        hosts = [
+            line
+            for line in process.stdout.splitlines()
+            if line.startswith("[") and "] tpu-runtime " not in line
+        ]
         if hosts and all(until in line for line in hosts):
             return process.stdout.splitlines()
         assert not any("stopped without" in line for line in hosts), process.stdout
@@ -150,74 +159,86 @@ def _host_file(directory, worker, suffix):
 
 @IN_GIT
 @pytest.mark.slow
-def test_spot_run_detaches_logs_per_host_and_recreates_a_preempted_tpu(cloud):
-    """The whole life of a Spot TPU of 2 hosts: create, run the real trainer on both, read status
-    and logs, a preemption, a rerun that recreates it, delete. On this CPU machine the trainer
-    stops at once with `error: No TPU at 'local'` (exit 2): that exit is what the hosts record."""
+def test_a_spot_slice_of_4_hosts_trains_on_worker_0_only_and_resumes_when_recreated(cloud):
+    """The whole life of a Spot v4-32 (4 hosts), as TensorFlow runs a slice: create, run the real
+    trainer on worker 0 alone, connected by name, read status and logs, a preemption, a rerun that
+    recreates it, delete. On this CPU machine the trainer stops at once with `error: No TPU at
+    't'` (exit 2): that exit is what worker 0 records."""
     directory, _ = cloud
     assert (
-        tpu_vm(cloud, "create", "--name=t", ZONE, "--accelerator=v4-16", "--spot").returncode == 0
+        tpu_vm(cloud, "create", "--name=t", ZONE, "--accelerator=v4-32", "--spot").returncode == 0
     )
+    assert gcloud.load(directory)["nodes"]["t"]["hosts"] == 4
     run = ["run", "--name=t", ZONE, "--workdir=gs://bucket/runs/digits", "--skip_install"]
     train = ["--", "--config=configs/digits_mlp.py", "--config.train.metrics=('accuracy',)"]
 
     started = time.monotonic()
     process = tpu_vm(cloud, *run, *train)
     assert process.returncode == 0, process.stderr
-    # The ssh sessions ended (and got SIGHUP) before training did: run returns at once.
+    # The ssh session ended (and got SIGHUP) before training did: run returns at once.
     assert time.monotonic() - started < 20
-    assert "t1v-n-t-w-0: started" in process.stdout and "t1v-n-t-w-1: started" in process.stdout
+    # One trainer: worker 0 alone started one.
+    assert process.stdout.splitlines() == [
+        f"t1v-n-t-w-0: started; log {_host_file(directory, 0, '.log')}"
+    ]
     scp, prepare, start = mutating_calls(directory)[1:]  # After the queued resource create.
     assert scp[3] == "scp" and scp[5] == "t:~/trainer.tar.gz" and "--worker=all" in scp
-    assert "pip install" not in flags_of(prepare)["--command"]  # --skip_install
+    assert "--worker=all" in prepare  # Every host gets the code (and, without
+    assert "pip install" not in flags_of(prepare)["--command"]  # --skip_install, the packages).
+    assert "--worker=0" in start
     command = flags_of(start)["--command"]
     assert "nohup setsid" in command
-    assert (
-        "python3 -m trainer.main --strategy=tpu --tpu=local --workdir=gs://bucket/runs/digits"
-        in (command)
-    )
     assert "--config.train.metrics=\\(\\'accuracy\\'\\,\\)" in command  # Quoted for the shell.
-    with tarfile.open(os.path.join(gcloud.host_home(directory, "t", 1), "trainer.tar.gz")) as tar:
-        assert "trainer/main.py" in tar.getnames()
+    for worker in range(4):  # The code is on every host.
+        with tarfile.open(
+            os.path.join(gcloud.host_home(directory, "t", worker), "trainer.tar.gz")
+        ) as tar:
+            assert "trainer/main.py" in tar.getnames()
 
     lines = _status_lines(cloud, until="exited")
     assert lines[0] == "t: READY (Spot: queued resource ACTIVE)"
-    assert "[t1v-n-t-w-0] exited 2 (bad input: see the log)" in lines
-    assert "[t1v-n-t-w-1] exited 2 (bad input: see the log)" in lines
-    for worker in (0, 1):  # The trainer outlived the hang-up and wrote its own exit code.
-        with open(_host_file(directory, worker, ".exit")) as f:
-            assert f.read().strip() == "2"
-        with open(_host_file(directory, worker, ".log")) as f:
-            log = f.read()
-        assert log.startswith("=== ") and f"t1v-n-t-w-{worker}: python3 -m trainer.main" in log
-        assert "error: No TPU at 'local'" in log
-
-    logs = tpu_vm(cloud, "logs", "--name=t", ZONE, "--lines=1")
-    assert logs.returncode == 0, logs.stderr
-    assert sorted(line.split("]")[0] for line in logs.stdout.splitlines()) == [
-        "[t1v-n-t-w-0",
-        "[t1v-n-t-w-1",
+    assert lines[1] == "[t1v-n-t-w-0] exited 2 (bad input: see the log)"
+    assert sorted(lines[2:]) == [
+        f"[t1v-n-t-w-{w}] tpu-runtime active (the TPU server of TensorFlow)" for w in range(4)
     ]
-    assert all("error: No TPU at 'local'" in line for line in logs.stdout.splitlines())
-    one = tpu_vm(cloud, "logs", "--name=t", ZONE, "--worker=1", "--lines=50")
-    assert "[t1v-n-t-w-1] === " in one.stdout and "[t1v-n-t-w-0]" not in one.stdout
+    _assert_one_trainer_ran_on_worker_0(directory, runs=1)
 
-    # --follow streams what the host appends until interrupted.
+    logs = tpu_vm(cloud, "logs", "--name=t", ZONE, "--lines=1")  # Worker 0's, by default.
+    assert logs.returncode == 0, logs.stderr
+    assert logs.stdout.splitlines() == ["[t1v-n-t-w-0] " + _last_line(directory)]
+    assert "error: No TPU at 't'" in logs.stdout
+    other = tpu_vm(cloud, "logs", "--name=t", ZONE, "--worker=2")
+    assert other.stdout.startswith("[t1v-n-t-w-2] no trainer log (a slice of several hosts")
+    assert "sudo journalctl -u tpu-runtime" in other.stdout
+    every = tpu_vm(cloud, "logs", "--name=t", ZONE, "--worker=all", "--lines=1")
+    assert sorted(line.split("]")[0] for line in every.stdout.splitlines()) == [
+        f"[t1v-n-t-w-{w}" for w in range(4)
+    ]
+
+    # --follow streams what the trainer appends until interrupted.
     follow = subprocess.Popen(
-        ["bash", SCRIPT, "logs", "--name=t", ZONE, "--worker=0", "--lines=1", "--follow"],
+        ["bash", SCRIPT, "logs", "--name=t", ZONE, "--lines=1", "--follow"],
         env=cloud[1],
         stdout=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
     try:
-        assert "error: No TPU at 'local'" in follow.stdout.readline()
+        assert "error: No TPU at 't'" in follow.stdout.readline()
         with open(_host_file(directory, 0, ".log"), "a") as f:
             f.write("step 10/10 (100%)\n")
         assert follow.stdout.readline() == "[t1v-n-t-w-0] step 10/10 (100%)\n"
     finally:
         os.killpg(follow.pid, signal.SIGTERM)
         follow.wait(timeout=10)
+
+    # A host whose TPU server is down says so, and where its log is.
+    gcloud.runtime_service(directory, "t", 3, "failed")
+    status = tpu_vm(cloud, "status", "--name=t", ZONE)
+    assert (
+        "[t1v-n-t-w-3] tpu-runtime failed: the trainer on worker 0 cannot reach the chips of this "
+        "host; see sudo journalctl -u tpu-runtime"
+    ) in status.stdout.splitlines()
 
     # Google reclaims the Spot TPU: the node stays PREEMPTED until recreated.
     gcloud.preempt(directory, "t")
@@ -231,21 +252,46 @@ def test_spot_run_detaches_logs_per_host_and_recreates_a_preempted_tpu(cloud):
     before = len(gcloud.calls(directory))
     process = tpu_vm(cloud, *run, "--recreate_if_preempted", *train)
     assert process.returncode == 0, process.stderr
-    delete, create, scp, _, _ = mutating_calls(directory)[-5:]
+    delete, create, scp, _, start = mutating_calls(directory)[-5:]
     assert delete[2:5] == ["queued-resources", "delete", "t"] and "--force" in delete
     assert create[2:5] == ["queued-resources", "create", "t"]
-    assert {"--accelerator-type": "v4-16", "--runtime-version": "tpu-ubuntu2204-base"}.items() <= (
+    assert {"--accelerator-type": "v4-32", "--runtime-version": POD_RUNTIME}.items() <= (
         flags_of(create).items()
     )
+    assert "--worker=0" in start
     assert len(gcloud.calls(directory)) > before + 5  # It waited for ACTIVE (describe calls).
     _status_lines(cloud, until="exited 2")
-    for worker in (0, 1):  # A recreated TPU starts empty: only the new run's log is there.
-        with open(_host_file(directory, worker, ".log")) as f:
-            assert f.read().count("=== ") == 1
+    # A recreated TPU starts empty: worker 0 holds the new run's log alone, the same command.
+    _assert_one_trainer_ran_on_worker_0(directory, runs=1)
 
     assert tpu_vm(cloud, "delete", "--name=t", ZONE).returncode == 0
     assert "--force" in gcloud.calls(directory)[-1]
     assert gcloud.load(directory)["nodes"] == {} and gcloud.load(directory)["queued"] == {}
+
+
+def _last_line(directory) -> str:
+    with open(_host_file(directory, 0, ".log")) as f:
+        return f.read().splitlines()[-1]
+
+
+def _assert_one_trainer_ran_on_worker_0(directory, *, runs):
+    """What the hosts ran: worker 0's run wrapper started the trainer `runs` times, by name with
+    TPU_LOAD_LIBRARY=0, and wrote its exit code; no other host started anything."""
+    for worker in range(1, 4):  # The run's guard made the directory; nothing ran to fill it.
+        logs = os.path.join(gcloud.host_home(directory, "t", worker), "trainer-logs")
+        assert os.listdir(logs) == []
+    with open(_host_file(directory, 0, ".exit")) as f:  # It outlived the hang-up.
+        assert f.read().strip() == "2"
+    with open(_host_file(directory, 0, ".log")) as f:
+        log = f.read()
+    started = [line for line in log.splitlines() if line.startswith("=== ")]
+    assert len(started) == runs, log
+    assert started[0].endswith(
+        "t1v-n-t-w-0: env TPU_NAME=t TPU_LOAD_LIBRARY=0 python3 -m trainer.main --strategy=tpu "
+        "--tpu=t --workdir=gs://bucket/runs/digits --config=configs/digits_mlp.py "
+        "--config.train.metrics=('accuracy',)"
+    ), started
+    assert "error: No TPU at 't'" in log
 
 
 @IN_GIT
@@ -290,7 +336,8 @@ def test_run_installs_tensorflow_tpu_and_the_project_without_cpu_tensorflow(clou
         script=os.path.join(repo, "launch", "tpu_vm.sh"),
     )  # fmt: skip
     assert process.returncode == 0, process.stderr
-    assert len(gcloud.calls(cloud[0])) == 1  # Only the create: a dry run calls nothing.
+    # After the create, a dry run only asked the TPU's type (read-only).
+    assert [c[3] for c in gcloud.calls(cloud[0])] == ["create", "describe"]
     prepare = next(line for line in process.stdout.splitlines() if "pip" in line)
     steps = [
         "python3 -m pip uninstall -q -y tensorflow tensorflow-tpu",
@@ -300,6 +347,70 @@ def test_run_installs_tensorflow_tpu_and_the_project_without_cpu_tensorflow(clou
     ]
     positions = [prepare.find(step) for step in steps]
     assert -1 not in positions and positions == sorted(positions), prepare
+
+
+def _start_line(stdout) -> str:
+    (start,) = [line for line in stdout.splitlines() if "nohup setsid" in line]
+    return start
+
+
+@pytest.mark.parametrize(
+    "accelerator, worker, trainer",
+    [
+        (
+            "v5litepod-16",  # 4 hosts: worker 0 trains, by name, leaving its chips to its server.
+            "--worker=0",
+            "env TPU_NAME=t TPU_LOAD_LIBRARY=0 python3 -m trainer.main --strategy=tpu --tpu=t "
+            "--workdir=gs://bucket/r",
+        ),
+        ("v6e-8", "--worker=0", "python3 -m trainer.main --strategy=tpu --tpu=local --workdir="),
+    ],
+)
+def test_dry_run_with_accelerator_shows_the_start_on_worker_0_asking_nothing(
+    cloud, accelerator, worker, trainer
+):
+    process = tpu_vm(
+        cloud, "run", "--name=t", ZONE, "--workdir=gs://bucket/r", f"--accelerator={accelerator}",
+        "--dry_run",
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr
+    assert gcloud.calls(cloud[0]) == []
+    scp, prepare, start = process.stdout.splitlines()
+    assert "--worker=all" in scp and "--worker=all" in prepare  # The code goes to every host.
+    assert start.startswith(f"gcloud compute tpus tpu-vm ssh t --zone=us-central2-b {worker} ")
+    assert trainer in start
+
+
+def test_run_checks_accelerator_against_the_tpu_and_warns_about_a_runtime_without_servers(cloud):
+    create = ["create", "--name=t", ZONE, "--accelerator=v4-32", "--version=tpu-ubuntu2204-base"]
+    assert tpu_vm(cloud, *create).returncode == 0
+    run = ["run", "--name=t", ZONE, "--workdir=gs://bucket/r"]
+    wrong = tpu_vm(cloud, *run, "--accelerator=v4-8")
+    assert wrong.returncode == 2
+    assert "error: --accelerator=v4-8, but TPU t is a v4-32: drop --accelerator" in wrong.stderr
+    process = tpu_vm(cloud, *run, "--dry_run")
+    assert process.returncode == 0, process.stderr
+    assert (
+        "warning: t (v4-32, 4 hosts) runs runtime tpu-ubuntu2204-base: TensorFlow trains a slice "
+        "of several hosts through the TPU server of a tpu-vm-tf-*-pod-* runtime"
+    ) in process.stderr
+    assert "--tpu=t" in _start_line(process.stdout)
+    status = tpu_vm(cloud, "status", "--name=t", ZONE)
+    assert status.returncode == 0, status.stderr
+    lines = status.stdout.splitlines()
+    assert lines[:2] == ["t: READY", "[t1v-n-t-w-0] no run"]
+    assert sorted(lines[2:]) == [
+        f"[t1v-n-t-w-{w}] tpu-runtime inactive: the trainer on worker 0 cannot reach the chips "
+        "of this host; see sudo journalctl -u tpu-runtime"
+        for w in range(4)
+    ]
+
+
+def test_dry_run_that_cannot_tell_the_hosts_says_so_and_shows_one_host(cloud):
+    process = tpu_vm(cloud, "run", "--name=t", ZONE, "--workdir=gs://bucket/r", "--dry_run")
+    assert process.returncode == 0, process.stderr
+    assert "note: cannot tell how many hosts TPU t has" in process.stderr
+    assert "--tpu=local" in _start_line(process.stdout)
 
 
 def _git_repo(tmp_path):
@@ -334,7 +445,10 @@ def test_run_ships_head_and_warns_about_uncommitted_files(cloud, tmp_path):
     with open(os.path.join(home, "trainer", "committed.txt")) as f:
         assert f.read() == "shipped\n"
     assert not os.path.exists(os.path.join(home, "trainer", "new.txt"))
-    _status_lines(cloud, until="exited")  # Leave no run behind.
+    lines = _status_lines(cloud, until="exited")  # Leave no run behind.
+    assert lines == ["t: READY", "[t1v-n-t-w-0] exited 2 (bad input: see the log)"]
+    with open(_host_file(cloud[0], 0, ".log")) as f:  # One host: its chips are local.
+        assert "t1v-n-t-w-0: python3 -m trainer.main --strategy=tpu --tpu=local " in f.read()
 
 
 @pytest.mark.parametrize(

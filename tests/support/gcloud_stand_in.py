@@ -6,8 +6,9 @@ JSON file, and hosts that are directories on this machine.
 script with. Under `directory`: state.json, calls.jsonl (each call's arguments, one JSON list a
 line) and hosts/NODE/w-I/, each host's HOME.
 
-- `tpu-vm create` makes a READY node with one host per 8 of the type's count (v4-8 one host, v4-32
-  four; real slices vary by generation, which the script never depends on).
+- `tpu-vm create` makes a READY node with as many hosts as Cloud TPU gives the type: v2-v4 and v5p
+  count TensorCores, 8 to a host (v4-8 one host, v4-32 four); v5e and v6e count chips, up to 8 on
+  one host, else 4 to a host (v5litepod-16 four). Unknown generations get one host per 8.
 - `queued-resources create` makes a request WAITING_FOR_RESOURCES; each `describe` then moves it
   on (PROVISIONING, then ACTIVE with its node READY) after state["polls_to_active"] calls.
 - `preempt(directory, name)` does to a Spot TPU what Google does: the node PREEMPTED, the queued
@@ -15,7 +16,9 @@ line) and hosts/NODE/w-I/, each host's HOME.
 - `tpu-vm scp` copies into each host's HOME; `tpu-vm ssh --command` runs the command with bash on
   the chosen hosts at once, each with HOME its directory, `hostname` its name and `python3` the
   tests' Python, in a session of its own that gets SIGHUP when the command returns (what sshd does
-  when the connection ends), so only what was properly detached lives on.
+  when the connection ends), so only what was properly detached lives on. Each host's
+  `systemctl is-active tpu-runtime` answers what TensorFlow's pod runtimes (`*-pod-*`) run there:
+  active, else inactive; `runtime_service(directory, name, worker, state)` changes one host's.
 Unknown flags and missing required ones fail as gcloud does (exit 2); missing resources answer
 NOT_FOUND (exit 1).
 """
@@ -30,6 +33,7 @@ import sys
 STATE = "state.json"
 CALLS = "calls.jsonl"
 QUEUED_STEPS = ("WAITING_FOR_RESOURCES", "PROVISIONING")
+RUNTIME_SERVICE = ".stand-in-tpu-runtime"  # In a host's HOME: its tpu-runtime service's state.
 
 # (group, verb): (positional arguments, required flags, optional flags). Value flags are written
 # --flag=value, as the script writes them; `True` marks a flag without a value.
@@ -105,6 +109,14 @@ def preempt(directory, name: str) -> None:
     save(directory, state)
 
 
+def runtime_service(directory, name: str, worker: int, state: str) -> None:
+    """What `systemctl is-active tpu-runtime` answers on one host from now on (failed, ...)."""
+    home = host_home(directory, name, worker)
+    os.makedirs(home, exist_ok=True)
+    with open(os.path.join(home, RUNTIME_SERVICE), "w") as f:
+        f.write(state + "\n")
+
+
 class GcloudError(Exception):
     def __init__(self, message: str, code: int = 1):
         super().__init__(message)
@@ -155,7 +167,10 @@ def _not_found(kind, name, command):
 
 
 def _hosts_for(accelerator: str) -> int:
-    return max(1, int(accelerator.rsplit("-", 1)[1]) // 8)
+    generation, count = accelerator.rsplit("-", 1)
+    if generation in ("v5litepod", "v6e"):  # Chips: one host of up to 8, else 4 to a host.
+        return 1 if int(count) <= 8 else int(count) // 4
+    return max(1, int(count) // 8)  # TensorCores: 8 to a host.
 
 
 def _new_node(name, accelerator, runtime) -> dict:
@@ -176,13 +191,28 @@ def _workers(node: dict, worker) -> list[int]:
     return [int(worker)]
 
 
-def _host_environment(directory, name, worker) -> dict:
+# `systemctl is-active tpu-runtime`: the state, and exit 0 only when active (3 otherwise).
+_SYSTEMCTL = """#!/bin/sh
+if [ "$1 $2" != "is-active tpu-runtime" ]; then
+  echo "stand-in systemctl: only is-active tpu-runtime" >&2
+  exit 2
+fi
+state="$(cat "$HOME/{file}" 2>/dev/null || echo {default})"
+echo "$state"
+[ "$state" = active ] || exit 3
+"""
+
+
+def _host_environment(directory, node, worker) -> dict:
+    name = node["name"]
     home = host_home(directory, name, worker)
     bin_dir = os.path.join(home, ".stand-in-bin")
     os.makedirs(bin_dir, exist_ok=True)
+    default = "active" if "-pod-" in node["runtimeVersion"] else "inactive"
     for tool, script in (
         ("hostname", f"#!/bin/sh\necho t1v-n-{name}-w-{worker}\n"),
         ("python3", f'#!/bin/sh\nexec "{os.environ["GCLOUD_STAND_IN_PYTHON"]}" "$@"\n'),
+        ("systemctl", _SYSTEMCTL.format(file=RUNTIME_SERVICE, default=default)),
     ):
         path = os.path.join(bin_dir, tool)
         with open(path, "w") as f:
@@ -202,7 +232,7 @@ def _ssh(directory, node, flags) -> int:
         subprocess.Popen(
             ["bash", "-c", flags["--command"]],
             cwd=host_home(directory, node["name"], worker),
-            env=_host_environment(directory, node["name"], worker),
+            env=_host_environment(directory, node, worker),
             start_new_session=True,
         )
         for worker in _workers(node, flags.get("--worker"))

@@ -1,5 +1,8 @@
 """After each host loop: if any worker has a termination notice, all save at this step, exit 42.
 
+A worker whose own notice came from the GCE metadata server exits 44 instead: its host is going
+away (`TerminationWatcher.exit_code`). The others exit 42: their hosts are fine.
+
 Orbit's `SaveCheckpointIfPreempted` in harness form. The watcher (trainer/cloud/preemption.py)
 records SIGTERM and GCE notices; this action, called at the same point on every worker, makes the
 decision unanimous with one all-reduce, so every worker saves the same step (saving runs
@@ -11,8 +14,8 @@ from collections.abc import Callable
 
 from absl import logging
 
-from trainer.cloud.preemption import TerminationWatcher, elapsed_since_notice
-from trainer.errors import PREEMPTED_EXIT_CODE, process_exit_code
+from trainer.cloud.preemption import TerminationWatcher, elapsed_since_notice, rerun_advice
+from trainer.errors import process_exit_code
 from trainer.loop.controller import RunState
 
 
@@ -25,13 +28,13 @@ class SaveIfPreempted:
             return
         self._checkpointer.save()
         elapsed = elapsed_since_notice(self._watcher)
-        code = process_exit_code(PREEMPTED_EXIT_CODE)
+        code = process_exit_code(self._watcher.exit_code())
         logging.warning(
-            "Preempted (%s): saved a checkpoint at step %d%s. Exiting with code %d: rerun the "
-            "same command to resume.",
+            "Preempted (%s): saved a checkpoint at step %d%s. Exiting with code %d: %s",
             self._watcher.notice or "another worker's notice",
             state.step,
             "" if elapsed is None else f", {elapsed:.1f} s after the notice",
             code,
+            rerun_advice(self._watcher),
         )
         sys.exit(code)

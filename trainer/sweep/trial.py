@@ -20,7 +20,7 @@ import tempfile
 import tensorflow as tf
 
 from launch.processes import start_child
-from trainer.errors import PREEMPTED_EXIT_CODE, process_exit_code
+from trainer.errors import HOST_PREEMPTED_EXIT_CODE, PREEMPTED_EXIT_CODE, process_exit_code
 from trainer.sweep.pruning import PRUNED
 from trainer.workdir.directory import RESULTS_FILE
 
@@ -92,7 +92,11 @@ class Child:
 
 def outcome(exit_code: int, *, workdir: str, metric: str, tail: list[str], stopping: bool):
     """What the exit code, the run's results.json and its last lines say about the trial."""
-    preempted = exit_code in (PREEMPTED_EXIT_CODE, process_exit_code(PREEMPTED_EXIT_CODE))
+    preempted = exit_code in {
+        code
+        for own in (PREEMPTED_EXIT_CODE, HOST_PREEMPTED_EXIT_CODE)
+        for code in (own, process_exit_code(own))
+    }
     if preempted or (stopping and exit_code != 0):
         return Outcome("interrupted", reason="stopped by the sweep", exit_code=exit_code)
     if exit_code != 0:

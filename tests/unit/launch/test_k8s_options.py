@@ -56,18 +56,24 @@ _SWEEP = dict(sweep_pods=2, storage_secret="db", **_OK)
         (dict(tpu_type="tpu-v4-podslice", tpu_topology="4x4x6"), "multiples of 4"),
         (dict(tpu_type="tpu-v4-podslice", tpu_topology="2xx2"), "must be 3 sides like 2x2x1"),
         (
-            dict(tpu_type="tpu-v5p-slice", tpu_topology="2x2x2", workers=4),
-            "--workers=4 does not match the 2x2x2 slice of tpu-v5p-slice, which has 2 host",
+            dict(tpu_type="tpu-v5p-slice", tpu_topology="2x2x1", workers=4),
+            "--workers=4 does not match the 2x2x1 slice of tpu-v5p-slice, which has 1 host",
         ),
+        (
+            dict(tpu_type="tpu-v5p-slice", tpu_topology="2x2x2"),
+            "--tpu_topology=2x2x2 is a slice of 2 hosts of tpu-v5p-slice: TensorFlow runs a "
+            "multi-host slice from one host through the Cloud TPU API, which GKE TPU node pools "
+            "do not have; use a single-host topology on GKE (e.g. v5e/v6e 2x4, v5p/v4 2x2x1) or "
+            "launch/tpu_vm.sh for a multi-host slice.",
+        ),
+        (dict(tpu_type="tpu-v6e-slice", tpu_topology="4x4"), "is a slice of 4 hosts of tpu-v6e"),
+        (dict(tpu_type="tpu-v4-podslice", tpu_topology="4x4x4"), "a slice of 16 hosts"),
+        (dict(tpu_type="tpu7x", tpu_topology="2x2x4", output="jobset"), "a slice of 4 hosts"),
         (
             dict(tpu_type="tpu-v5p-slice", tpu_topology="2x2x1", gpus_per_worker=1),
             "GPUs or a TPU slice, not both",
         ),
-        (dict(tpu_type="tpu-v5p-slice", tpu_topology="2x2x2", output="tfjob"), "TFJob has no TPU"),
-        (
-            dict(tpu_type="tpu-v5p-slice", tpu_topology="2x2x2", output="job"),
-            "has 2 hosts that fail and restart together: use --output=jobset",
-        ),
+        (dict(tpu_type="tpu-v5p-slice", tpu_topology="2x2x1", output="tfjob"), "TFJob has no TPU"),
         (dict(output="pytorchjob"), "--output='pytorchjob' must be auto, job, jobset, tfjob"),
         (dict(service_account="Trainer"), "--service_account='Trainer' is not a ServiceAccount"),
         (dict(kueue_queue="team a"), "--kueue_queue='team a' is not a LocalQueue name"),
@@ -101,8 +107,10 @@ def test_bad_options_are_named(overrides, fragment):
 def test_automatic_choices_are_made_once_checked():
     o = resolved(Options(**_OK))
     assert (o.output, o.workers, o.image_pull_policy, o.shm_size) == ("job", 2, "IfNotPresent", "")
-    o = resolved(Options(tpu_type="tpu-v5-lite-podslice", tpu_topology="4x8", **_OK))
-    assert (o.output, o.workers) == ("jobset", 8)  # 32 chips, 4 per host.
+    o = resolved(Options(tpu_type="tpu-v5-lite-podslice", tpu_topology="2x4", **_OK))
+    assert (o.output, o.workers) == ("job", 1)  # One 8-chip host.
+    o = resolved(Options(tpu_type="tpu-v5p-slice", tpu_topology="2x2x1", output="jobset", **_OK))
+    assert (o.output, o.workers) == ("jobset", 1)
     o = resolved(Options(gpus_per_worker=4, memory="32Gi", **_OK))
     assert o.shm_size == "4Gi"
     assert resolved(Options(shm_size="0", **_OK)).shm_size == ""

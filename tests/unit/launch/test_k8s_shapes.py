@@ -46,8 +46,8 @@ SHAPES = {
     "tpu_single_host": lambda: manifests(
         tpu_type="tpu-v6e-slice", tpu_topology="2x4", memory="64Gi", **_COMMON, **_ARGS
     ),
-    "tpu_multi_host": lambda: manifests(
-        tpu_type="tpu-v5p-slice", tpu_topology="2x4x4", evaluator=True, **_COMMON, **_ARGS
+    "tpu_single_host_evaluator": lambda: manifests(
+        tpu_type="tpu-v5p-slice", tpu_topology="2x2x1", evaluator=True, **_COMMON, **_ARGS
     ),
     "sweep": lambda: sweep_manifests(pods=4, gpus_per_pod=1, gpu_type="nvidia-l4", **_SWEEP),
     "sweep_kueue": lambda: sweep_manifests(pods=2, **_COMMON, **_SWEEP),
@@ -126,7 +126,7 @@ def test_a_jobset_restarts_the_whole_group_and_fails_at_once_on_bad_input():
         if "onExitCodes" in r
         for code in r["onExitCodes"]["values"]
     }
-    assert by_code == {2: "FailJob", 42: "Ignore", 43: "Ignore"}
+    assert by_code == {2: "FailJob", 42: "Ignore", 43: "Ignore", 44: "Ignore"}
 
 
 def test_a_tfjob_retries_through_exit_code_138():
@@ -143,7 +143,24 @@ def test_a_tfjob_retries_through_exit_code_138():
     assert container["name"] == "tensorflow"  # Where the operator writes TF_CONFIG.
     assert {"name": "tfjob-port", "containerPort": 2222} in container["ports"]
     assert {"name": "TRAINER_RETRYABLE_EXIT_CODE", "value": "138"} in container["env"]
+    # The operator does not count ExitCode restarts: the chief counts them in the workdir.
+    assert {"name": "TRAINER_RESTART_BUDGET", "value": "4"} in container["env"]
     assert not any(v["name"].startswith("TRAINER_WORKERS") for v in container["env"])
+
+
+def test_a_job_retries_a_node_going_away_without_counting_it():
+    _, workers, evaluator = manifests(workers=2, evaluator=True, **_ARGS)
+
+    def actions(job):
+        return {
+            code: rule["action"]
+            for rule in job["spec"]["podFailurePolicy"]["rules"]
+            if "onExitCodes" in rule
+            for code in rule["onExitCodes"]["values"]
+        }
+
+    assert actions(workers) == {2: "FailJob", 42: "Ignore", 43: "Ignore", 44: "Ignore"}
+    assert actions(evaluator) == {2: "FailJob", 42: "Ignore", 44: "Ignore"}
 
 
 def test_the_evaluator_is_its_own_task_outside_the_training_cluster():
@@ -185,28 +202,23 @@ def test_the_tfjob_evaluator_keeps_running_when_worker_0_finishes():
 
 
 @pytest.mark.parametrize(
-    "topology, hosts, chips_per_host", [("2x2x1", 1, 4), ("2x2x2", 2, 4), ("4x4x8", 32, 4)]
+    "tpu_type, topology, chips", [("tpu-v5p-slice", "2x2x1", 4), ("tpu-v6e-slice", "2x4", 8)]
 )
-def test_a_tpu_slice_is_one_pod_per_host(topology, hosts, chips_per_host):
-    documents = manifests(tpu_type="tpu-v5p-slice", tpu_topology=topology, **_ARGS)
-    (document,) = documents  # No Service: a JobSet makes its own, one host needs none.
-    assert document["kind"] == ("JobSet" if hosts > 1 else "Job")
+def test_a_single_host_tpu_slice_is_one_pod(tpu_type, topology, chips):
+    documents = manifests(tpu_type=tpu_type, tpu_topology=topology, **_ARGS)
+    (document,) = documents  # No Service: one host needs none.
+    assert document["kind"] == "Job" and document["spec"]["completions"] == 1
     (template,) = pod_templates(document)
-    if hosts > 1:
-        (workers,) = document["spec"]["replicatedJobs"]
-        assert workers["template"]["spec"]["completions"] == hosts
-    else:
-        assert document["spec"]["completions"] == 1
     pod = template["spec"]
     assert pod["nodeSelector"] == {
-        "cloud.google.com/gke-tpu-accelerator": "tpu-v5p-slice",
+        "cloud.google.com/gke-tpu-accelerator": tpu_type,
         "cloud.google.com/gke-tpu-topology": topology,
     }
     resources = pod["containers"][0]["resources"]
-    assert resources["limits"]["google.com/tpu"] == chips_per_host
-    assert resources["requests"]["google.com/tpu"] == chips_per_host
+    assert resources["limits"]["google.com/tpu"] == chips
+    assert resources["requests"]["google.com/tpu"] == chips
     args = pod["containers"][0]["args"]
-    assert args[:2] == ["--strategy=tpu", "--tpu=local"]  # As launch/tpu_vm.sh runs each host.
+    assert args[:2] == ["--strategy=tpu", "--tpu=local"]  # As launch/tpu_vm.sh runs one host.
 
 
 def test_gpu_pods_land_on_their_gpu_type_with_room_in_dev_shm():

@@ -54,7 +54,7 @@ def test_exit_codes_decide_retry_or_fail():
         if "onExitCodes" in rule
         for code in rule["onExitCodes"]["values"]
     }
-    assert by_code == {2: "FailJob", 42: "Ignore", 43: "Ignore"}
+    assert by_code == {2: "FailJob", 42: "Ignore", 43: "Ignore", 44: "Ignore"}
     assert job["spec"]["backoffLimit"] == 5
     assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
 
