@@ -112,7 +112,7 @@ def get_config(*, model: str = "mlp", data: str = "digits") -> ml_collections.Co
     config.checkpoint = ml_collections.ConfigDict()
     config.checkpoint.every_steps = 500  # Save this often, and always at the end.
     config.checkpoint.max_to_keep = 3  # Older checkpoints are deleted.
-    config.checkpoint.storage_wait_s = 120.0  # gs:// at start: retry this long, then exit 75.
+    config.checkpoint.storage_wait_s = 120.0  # Storage failing (start, saves): retry, then exit 75.
 
     config.export = ml_collections.ConfigDict()
     config.export.keras = True  # Save WORKDIR/export/model.keras at the end.

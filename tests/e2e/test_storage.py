@@ -45,3 +45,41 @@ def test_the_command_line_exits_75_when_storage_never_answers(emulator):
         process, f"gs://{BUCKET}/run: storage did not answer within 2 s", exit_code=75
     )
     assert "list failed (503 ServiceUnavailable" in process.stderr
+
+
+@pytest.mark.slow
+def test_the_evaluator_checks_the_bucket_as_training_does(emulator):
+    from tests.e2e.test_evaluator import EVALUATOR_TF_CONFIG
+
+    process = train(
+        "--workdir=gs://missing-bucket/run",
+        env={"STORAGE_EMULATOR_HOST": emulator.url, "TF_CONFIG": EVALUATOR_TF_CONFIG},
+    )
+    assert_one_line_error(
+        process, "gs://missing-bucket/run: bucket 'missing-bucket' does not exist", exit_code=2
+    )
+    assert "Evaluator: waiting" not in process.stderr
+
+
+@pytest.mark.slow
+def test_an_unbound_gke_service_account_exits_2_naming_the_binding():
+    """GKE's metadata server answers 404 for the token of a Kubernetes service account that
+    Workload Identity does not bind, which google-auth wraps in a RefreshError. Retrying it (exit
+    75) would restart the pod for ever: it is exit 2, with the binding to make."""
+    from tests.support.gce_stand_in import MetadataServer
+
+    server = MetadataServer({"instance/service-accounts/default/email": "default"})
+    try:
+        process = train("--workdir=gs://bucket/run", env=server.environment)
+    finally:
+        server.close()
+    assert_one_line_error(
+        process,
+        "gs://bucket/run: the metadata server has no token",
+        "(404 for instance/service-accounts/default/)",
+        "roles/iam.workloadIdentityUser",
+        "iam.gke.io/gcp-service-account=GSA_EMAIL",
+        exit_code=2,
+    )
+    assert "retry" not in process.stderr
+    assert any("service-accounts/default" in path for path in server.requests)

@@ -32,6 +32,8 @@ class MetadataServer:
                 server.requests.append(path)
                 if self.headers.get("Metadata-Flavor") != "Google":
                     return self._answer(403, "Missing Metadata-Flavor: Google header.")
+                if path == "/":  # What google-auth's ping asks to tell a GCE machine.
+                    return self._answer(200, "computeMetadata/")
                 value = server.values.get(path.removeprefix(PREFIX))
                 if not path.startswith(PREFIX) or value is None:
                     return self._answer(404, "Not found.")

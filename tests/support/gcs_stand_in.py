@@ -38,6 +38,7 @@ class Emulator:
         from gcp_storage_emulator.server import create_server
 
         logging.getLogger("gcp_storage_emulator").setLevel(logging.WARNING)  # A line a request.
+        _accept_empty_uploads()
         (port,) = free_ports(1)
         self._server = create_server("127.0.0.1", port, in_memory=True, default_bucket=bucket)
         self._server.start()
@@ -47,6 +48,24 @@ class Emulator:
         self._server.stop()
 
 
+def _accept_empty_uploads() -> None:
+    """gcp-storage-emulator reads an empty body as None and then fails on its length: an empty
+    object (TensorFlow's directory markers, "dir/") gets no answer. Such a body is b"" here."""
+    from gcp_storage_emulator.handlers import objects
+
+    upload = objects._media_upload
+    if getattr(upload, "accepts_empty", False):
+        return
+
+    def media_upload(request, response, storage):
+        if request.data is None:
+            request._data = b""
+        return upload(request, response, storage)
+
+    media_upload.accepts_empty = True
+    objects._media_upload = media_upload
+
+
 class StorageFront:
     """Forwards to `upstream` (a URL, or None: nothing behind), answering `status` instead to
     requests for `bucket` (None: any) made with one of `methods` (None: any), the first `times`
@@ -54,7 +73,10 @@ class StorageFront:
     lost). Only object requests count: google-cloud-storage also fetches the bucket's metadata in
     a background thread (for tracing, errors ignored), which passes through untouched.
     `requests` lists the object requests, "METHOD /path", as they came; `caller` is the identity
-    a 403's message names, as GCS does."""
+    a 403's message names, as GCS does. With `start_after` (a regular expression), the rule
+    applies only after an object request whose unquoted path matches it: storage that fails
+    mid-run. `public_url` replaces the upstream's address in the URLs it hands out (a resumable
+    upload's Location), for clients that reach this front under another name."""
 
     def __init__(
         self,
@@ -67,10 +89,15 @@ class StorageFront:
         caller: str = "anonymous caller",
         lost_reply: bool = False,
         port: int = 0,
+        public_url: str | None = None,
+        start_after: str | None = None,
     ):
         self.upstream = urllib.parse.urlsplit(upstream) if upstream else None
         self.status, self.times, self.bucket, self.methods = status, times, bucket, methods
         self.caller, self.lost_reply = caller, lost_reply
+        self.public_url = public_url
+        self.start_after = re.compile(start_after) if start_after else None
+        self.started = start_after is None  # Whether the rule applies yet.
         self.requests: list[str] = []
         self.errors_sent = 0
         self._lock = threading.Lock()
@@ -80,8 +107,7 @@ class StorageFront:
             protocol_version = "HTTP/1.1"  # Keep-alive, as the client's connection pool expects.
 
             def _handle(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self._body()
                 if self.command == "POST" and self.path.startswith("/token"):
                     return self._send(200, json.dumps({"access_token": "t", "expires_in": 3600}))
                 error = front._error_for(self.command, self.path)
@@ -90,7 +116,8 @@ class StorageFront:
                 if front.upstream is None:
                     return self._send(404, json.dumps({"error": {"code": 404, "message": "?"}}))
                 connection = http.client.HTTPConnection(front.upstream.netloc, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                dropped = ("host", "transfer-encoding", "content-length")  # The body is whole.
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in dropped}
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
                 data = response.read()
@@ -100,6 +127,19 @@ class StorageFront:
                 if error is not None:  # lost_reply: done upstream, but the client hears an error.
                     return self._send(*error)
                 self._send(response.status, data, content_type, extra)
+
+            def _body(self) -> bytes:
+                """The request's body, sent whole or in chunks (TensorFlow's uploads)."""
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    length = int(self.headers.get("Content-Length") or 0)
+                    return self.rfile.read(length) if length else b""
+                chunks = []
+                while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()  # The CRLF after each chunk.
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # Trailers, up to the blank line.
+                return b"".join(chunks)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
 
@@ -121,12 +161,31 @@ class StorageFront:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
 
+    def _passed_headers(self, response) -> list[tuple[str, str]]:
+        """The upstream's headers a client acts on: a resumable upload's Location (its session
+        URL, moved to `public_url` so that the upload's next requests come here too) and Range
+        (how much of it the upstream holds)."""
+        passed = []
+        location = response.getheader("Location")
+        if location:
+            if self.public_url:
+                parts = urllib.parse.urlsplit(location)
+                public = urllib.parse.urlsplit(self.public_url)
+                location = parts._replace(scheme=public.scheme, netloc=public.netloc).geturl()
+            passed.append(("Location", location))
+        if response.getheader("Range"):
+            passed.append(("Range", response.getheader("Range")))
+        return passed
+
     def _error_for(self, method: str, path: str):
         """(status, GCS's JSON error body) for a request the rule picks, else None."""
         if not re.search(r"/b/[^/?]+/o(/|\?|$)", path):
             return None  # The client's background fetch of bucket metadata, for its tracing.
         with self._lock:
             self.requests.append(f"{method} {path}")
+            if not self.started:
+                self.started = bool(self.start_after.search(urllib.parse.unquote(path)))
+                return None  # The request that starts the rule passes.
             picked = (
                 self.status is not None
                 and (self.bucket is None or f"/b/{self.bucket}/" in path)

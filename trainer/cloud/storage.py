@@ -21,6 +21,7 @@ to credentials that fetch their token later, whose failure is then a retried tra
 import dataclasses
 import os
 import random
+import re
 import time
 import uuid
 
@@ -180,6 +181,19 @@ class _Retry:
             return HarnessError(
                 f"{path}: no Google credentials found ({first_line(error, 120)}). {_HOW_TO_AUTH}"
             )
+        if no_token_for_identity(error):
+            return HarnessError(
+                f"{path}: the metadata server has no token for this machine's or pod's "
+                f"identity (404 for {_metadata_path(error.__cause__)}). On GKE, bind the "
+                "pod's Kubernetes service account through Workload Identity: grant it "
+                "roles/iam.workloadIdentityUser on the Google service account (gcloud iam "
+                "service-accounts add-iam-policy-binding GSA_EMAIL "
+                "--role=roles/iam.workloadIdentityUser "
+                '--member="serviceAccount:PROJECT.svc.id.goog[NAMESPACE/KSA]") and annotate '
+                "it (kubectl annotate serviceaccount KSA "
+                f"iam.gke.io/gcp-service-account=GSA_EMAIL), or grant the bucket role to the "
+                f"principal of the pool ({_KUBERNETES_DOC}); on a VM, attach a service account."
+            )
         if isinstance(error, auth_exceptions.RefreshError) or _status(error) == 401:
             who = identity_of(self.credentials).name
             return HarnessError(
@@ -230,7 +244,11 @@ def is_transient(error: BaseException) -> bool:
         return True  # The metadata server or a token endpoint did not answer.
     if isinstance(error, auth_exceptions.RefreshError):
         # Compute Engine credentials wrap the metadata server's TransportError in a RefreshError;
-        # a token endpoint's 5xx comes marked retryable. An invalid grant is neither.
+        # a token endpoint's 5xx comes marked retryable. An invalid grant is neither, and
+        # neither is a metadata server that has no token for this identity (404): on GKE, a
+        # Kubernetes service account that Workload Identity does not bind.
+        if no_token_for_identity(error):
+            return False
         return error.retryable or isinstance(error.__cause__, auth_exceptions.TransportError)
     if _status(error) is not None:
         return _status(error) in _TRANSIENT_STATUS
@@ -246,6 +264,26 @@ def is_transient(error: BaseException) -> bool:
             urllib3.exceptions.HTTPError,
         ),
     )
+
+
+def no_token_for_identity(error: BaseException) -> bool:
+    """Whether `error` is a metadata server's 404 for the token: google-auth's Compute Engine
+    credentials raise RefreshError(TransportError("... Status: 404 ...")) for it."""
+    from google.auth import exceptions as auth_exceptions
+
+    cause = error.__cause__
+    return (
+        isinstance(error, auth_exceptions.RefreshError)
+        and isinstance(cause, auth_exceptions.TransportError)
+        and "metadata" in str(cause)
+        and "Status: 404" in str(cause)
+    )
+
+
+def _metadata_path(error: BaseException) -> str:
+    """The metadata server path a google-auth TransportError names, else "the token"."""
+    found = re.search(r"/computeMetadata/v1/(\S+?)(?:\?|\s|$)", str(error))
+    return found.group(1) if found else "the token"
 
 
 def _status(error: BaseException) -> int | None:

@@ -20,6 +20,9 @@ from trainer.workdir.summaries import Summaries
 
 def evaluate_checkpoints(config, *, strategy_choice: StrategyChoice, workdir: str) -> dict:
     workdir = Workdir(workdir, is_chief=True)  # The evaluator owns WORKDIR/evaluator/.
+    # The same check as training's: a missing bucket or an identity without access stops it
+    # now in one line, storage that does not answer exits 75 (retried), as for the workers.
+    workdir.ensure_writable(storage_wait_s=config.checkpoint.storage_wait_s)
     experiment = build_experiment(
         config, strategy=strategy_choice.strategy, workdir=workdir, jit_compile=False
     )

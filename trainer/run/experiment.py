@@ -108,6 +108,16 @@ def build_experiment(
     if config.train.accumulation_steps > 1:
         with strategy.scope():
             accumulator = GradientAccumulator(model, config.train.accumulation_steps)
+    host_loop = FallbackHostLoop(
+        xla=xla,
+        make_loop=lambda enabled: HostLoop(
+            strategy=strategy,
+            model=model,
+            jit_compile=enabled,
+            jit_steps=config.train.jit_steps,
+            accumulator=accumulator,
+        ),
+    )
     return Experiment(
         config=config,
         strategy=strategy,
@@ -119,17 +129,10 @@ def build_experiment(
             model=model,
             training_state=training_state,
             max_to_keep=config.checkpoint.max_to_keep,
+            storage_wait_s=config.checkpoint.storage_wait_s,
+            agree=host_loop.any_worker,
         ),
-        host_loop=FallbackHostLoop(
-            xla=xla,
-            make_loop=lambda enabled: HostLoop(
-                strategy=strategy,
-                model=model,
-                jit_compile=enabled,
-                jit_steps=config.train.jit_steps,
-                accumulator=accumulator,
-            ),
-        ),
+        host_loop=host_loop,
         training_state=training_state,
         averaged_weights=AveragedWeights(model, strategy),
     )

@@ -21,6 +21,9 @@ def explain(error: tf.errors.OpError, *, experiment, cluster) -> HarnessError | 
     `experiment` is None when building it failed; a data source that failed while the model
     was built rides on the error (`error.data_source`)."""
     source = experiment.source if experiment else getattr(error, "data_source", None)
+    storage = experiment.checkpointer.storage.explain(error) if experiment else None
+    if storage is not None:  # A write to the workdir no retry covered: an export, a JSON file.
+        return storage
     if isinstance(error, tf.errors.DataLossError):
         return _data_loss(source, error)
     if isinstance(error, tf.errors.InvalidArgumentError):

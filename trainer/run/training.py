@@ -100,7 +100,7 @@ def _train_evaluate_export(
     user = _user_actions(config, workdir)
     window = parse_window(config.train.profile_steps, total_steps=config.train.steps)
     start_step = _resume(experiment, workdir)
-    summaries = Summaries(workdir)
+    summaries = Summaries(workdir, storage=experiment.checkpointer.storage)
     evaluate = functools.partial(_evaluate, experiment, summaries)
     reporter = Progress(
         start_step=start_step,

@@ -11,9 +11,11 @@ import logging as python_logging
 import tensorflow as tf
 from absl import logging
 
+from trainer.cloud.storage import DEFAULT_WAIT_S
 from trainer.errors import HarnessError, first_line
 from trainer.modeling.keras_api import keras
 from trainer.workdir.directory import CHECKPOINTS, Workdir
+from trainer.workdir.storage_faults import StorageFaults
 
 # What TensorFlow logs (twice: its handler and absl's) about each value a failed restore left
 # unrestored, when the restore's state is collected: at exit, after the one-line error.
@@ -46,9 +48,23 @@ class Checkpointer:
     the recipe's TrainingState (learning-rate scale, early-stopping progress)."""
 
     def __init__(
-        self, *, workdir: Workdir, model: keras.Model, max_to_keep: int, training_state=None
+        self,
+        *,
+        workdir: Workdir,
+        model: keras.Model,
+        max_to_keep: int,
+        training_state=None,
+        storage_wait_s: float = DEFAULT_WAIT_S,
+        agree=None,
     ):
+        """`storage_wait_s`: how long a save may keep failing transiently before the run exits
+        75; `agree(failed) -> failed on any worker`: the collective that keeps workers' retries
+        together (trainer/workdir/storage_faults.py); None under one worker."""
         self._workdir = workdir
+        self._agree = agree
+        self.storage = StorageFaults(
+            workdir.write_path(), wait_s=storage_wait_s, last_checkpoint=self.describe_last
+        )
         self._step = model.optimizer.iterations
         tracked = {"model": model, "optimizer": model.optimizer}
         if training_state is not None:
@@ -106,9 +122,19 @@ class Checkpointer:
         """Reads the checkpoint at `path` into the model and optimizer (the evaluator's view)."""
         self._checkpoint.read(path).expect_partial()
 
+    def describe_last(self) -> str:
+        """The checkpoint a rerun resumes from, for messages."""
+        if self.last_saved_step is None:
+            return "none yet (a rerun starts at step 0)"
+        return f"{self.directory}/ckpt-{self.last_saved_step} (step {self.last_saved_step})"
+
     def save(self) -> None:
         step = int(self._step.numpy())
-        path = self._manager.save(checkpoint_number=step)
+        path = self.storage.retry(
+            f"save the checkpoint of step {step}",
+            lambda: self._manager.save(checkpoint_number=step),
+            agree=self._agree,
+        )
         self._workdir.discard_scratch(CHECKPOINTS)
         self.last_saved_step = step
         if self._workdir.is_chief:

@@ -279,6 +279,12 @@ def test_which_errors_are_transient():
     wrapped = auth.RefreshError("could not fetch the token")
     wrapped.__cause__ = auth.TransportError("metadata server did not answer")
     assert is_transient(wrapped)  # What Compute Engine credentials raise.
+    unbound = auth.RefreshError("could not fetch the token")
+    unbound.__cause__ = auth.TransportError(
+        "Failed to retrieve http://169.254.169.254/computeMetadata/v1/instance/service-accounts/"
+        "default/?recursive=true from the Google Compute Engine metadata service. Status: 404"
+    )
+    assert not is_transient(unbound)  # GKE: a Kubernetes service account bound to nothing.
     for error in (
         api.NotFound("no bucket"),
         api.Forbidden("no"),
