@@ -157,9 +157,9 @@ $KNOWN_ACCELERATORS; or give the runtime with --version=RUNTIME"
   fi
 fi
 if [[ "$command" == run ]]; then
-  [[ -n "$workdir" ]] || usage "run needs --workdir=gs://BUCKET/PATH (every host writes there)"
+  [[ -n "$workdir" ]] || usage "run needs --workdir=gs://BUCKET/PATH (the trainer writes there, and a recreated TPU starts empty)"
   [[ "$workdir" =~ ^gs://[a-z0-9][-a-z0-9_.]{1,220}[a-z0-9](/.*)?$ ]] ||
-    usage "--workdir=$workdir must be gs://BUCKET/PATH, the bucket name in lowercase letters, digits, -, _ or .: every host writes there, and a recreated TPU starts empty"
+    usage "--workdir=$workdir must be gs://BUCKET/PATH, the bucket name in lowercase letters, digits, -, _ or .: the trainer writes there, and a recreated TPU starts empty"
   for flag in ${trainer_flags[@]+"${trainer_flags[@]}"}; do
     case "$flag" in
       --strategy=* | --tpu=* | --workdir=*) usage "'$flag' is set by this script; remove it after --" ;;
@@ -342,6 +342,7 @@ if [ -f "$logs.exit" ]; then
     0) meaning="finished" ;;
     2) meaning="bad input: see the log" ;;
     42) meaning="preempted, checkpoint saved: run again to resume" ;;
+    44) meaning="this VM was being preempted or stopped for maintenance, checkpoint saved: run again once it is READY" ;;
     43) meaning="a peer worker was lost: run again to resume" ;;
     75) meaning="storage did not answer: run again" ;;
     *) meaning="failed: see the log" ;;
@@ -410,7 +411,9 @@ run_command() {
   (( dry_run )) || ensure_ready
   local spec slice_type runtime hosts
   spec="$(slice_spec)"
-  IFS=$'\t' read -r slice_type runtime <<<"$spec" || true
+  # gcloud's value() joins fields with tabs; read them split at '|', since a whitespace IFS
+  # would drop an empty first field (a TPU created with --type/--topology has no acceleratorType).
+  IFS='|' read -r slice_type runtime <<<"${spec//$'\t'/|}" || true
   if [[ -n "$accelerator" && -n "$slice_type" && "$accelerator" != "$slice_type" ]]; then
     fail "--accelerator=$accelerator, but TPU $name is a $slice_type: drop --accelerator" \
       "$BAD_INPUT_EXIT_CODE"

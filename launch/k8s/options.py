@@ -40,7 +40,7 @@ class Options:
     workdir: str
     args: tuple[str, ...] = ()  # After '--': trainer.main's flags (trainer.sweep's for sweeps).
     output: str = "auto"  # job, jobset, tfjob; auto = job.
-    workers: int | None = None  # None: 2, or one per host of the TPU slice.
+    workers: int | None = None  # None: 2, or 1 on a TPU slice (one host).
     gpus_per_worker: int = 0
     gpu_type: str = ""
     tpu_type: str = ""
@@ -230,7 +230,7 @@ def _check_workers(o: Options, tpu: TpuSlice | None) -> int:
     if o.workers is not None and o.workers != tpu.hosts:
         raise ManifestError(
             f"--workers={o.workers} does not match the {tpu.topology} slice of {tpu.tpu_type}, "
-            f"which has {tpu.hosts} host(s): drop --workers (one pod per host)."
+            f"which has {tpu.hosts} host(s): drop --workers (one pod for the host)."
         )
     return tpu.hosts
 

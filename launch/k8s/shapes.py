@@ -18,9 +18,9 @@ sweep   an Indexed Job of `trainer.sweep` pods sharing one study; no Service (po
 
 Exit codes (trainer/errors.py) drive every retry: 2 (bad input) fails the workload at once;
 42 (preempted, checkpoint saved), 43 (a peer was lost) and 44 (the node's VM is being preempted:
-the new pod lands on another node) retry without counting, as do Kubernetes' own evictions;
-anything else (a crash, an OOM kill) counts against --retries (a TFJob counts differently: see
-above).
+the new pod runs once placed on a node not going away) retry without counting, as do Kubernetes'
+own evictions; anything else (a crash, an OOM kill) counts against --retries (a TFJob counts
+differently: see above).
 """
 
 from launch.k8s.options import Options, resolved

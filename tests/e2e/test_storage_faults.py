@@ -76,7 +76,7 @@ def test_storage_gone_for_good_exits_75_and_the_rerun_resumes(storage):
     process = train(*RUN, env=env)
     assert_one_line_error(
         process,
-        f"{WORKDIR}: storage did not take the run's files for 6 s",
+        f"{WORKDIR}: storage kept failing for 6 s",
         "to save the checkpoint of step 20",
         f"The last good checkpoint is {WORKDIR}/checkpoints/ckpt-10 (step 10)",
         exit_code=75,

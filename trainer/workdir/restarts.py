@@ -1,7 +1,7 @@
 """A restart budget counted in the workdir, for restart policies that count nothing themselves.
 
 A Kubeflow TFJob restarts a pod that exits with a retryable code (138: trainer/errors.py) without
-counting it against its backoffLimit, so `launch.kubernetes --shape=tfjob --retries=N` would cap
+counting it against its backoffLimit, so `launch.kubernetes --output=tfjob --retries=N` would cap
 nothing. Its manifests set $TRAINER_RESTART_BUDGET=N instead, and the chief records each of its
 starts in WORKDIR/restarts.json (through tf.io.gfile: local or gs://), a list of
 {"time", "host"}. A start that would make the restarts (the starts after the first) exceed the

@@ -43,8 +43,10 @@ PERMANENT = (
 
 
 def is_storage_error(error: BaseException, root: str) -> bool:
-    """Whether `error` is the filesystem's answer about a path under `root`."""
-    return isinstance(error, tf.errors.OpError) and root.rstrip("/") in str(error)
+    """Whether `error` is the filesystem's answer about `root` or a path under it (not a
+    sibling such as ROOT-data/)."""
+    under_root = re.escape(root.rstrip("/")) + r"(?![\w.-])"
+    return isinstance(error, tf.errors.OpError) and re.search(under_root, str(error)) is not None
 
 
 def is_transient(error: tf.errors.OpError, root: str) -> bool:
@@ -73,14 +75,15 @@ class StorageFaults:
         self.wait_s = wait_s
         self._last_checkpoint = last_checkpoint
         self._backoff = backoff or Backoff(wait_s=wait_s)
-        self.retries = 0  # All retries of the run, for its results.
 
     def retry(self, what: str, write: Callable[[], T], *, agree=None) -> T:
         """`write()`, tried again while it fails transiently and `wait_s` lasts.
 
-        `agree(failed) -> failed anywhere`: called after each attempt on every worker (a
-        collective), so that all workers attempt together; None for a write of this worker
-        alone."""
+        `agree(flag) -> flag on any worker`: a collective that every worker calls the same
+        number of times, once after each attempt (did it fail?) and, after a failure, once more
+        (stop now?), so that all workers attempt together and give up together; None for a
+        write of this worker alone."""
+        agree = agree or (lambda flag: flag)
         deadline, delay, attempt = None, self._backoff.first_delay_s, 1
         while True:
             error = None
@@ -88,19 +91,16 @@ class StorageFaults:
                 result = write()
             except tf.errors.OpError as e:
                 if not is_storage_error(e, self.root):
-                    raise
-                if not is_transient(e, self.root):
-                    raise self.permanent(what, e) from e
+                    raise  # Not storage's (a lost peer): the run's error handling explains it.
                 error = e
-            if not (agree(error is not None) if agree else error is not None):
+            if not agree(error is not None):
                 return result
             now = time.monotonic()
             deadline = deadline or now + self.wait_s
-            if now >= deadline:
-                if error is None:  # Another worker's write failed; it raises the same.
-                    raise StorageUnavailable(f"{self.root}: another worker could not {what}.")
-                raise self.unavailable(what, error, attempt)
-            sleep = min(deadline - now, random.uniform(delay / 2, delay))
+            retryable = error is None or is_transient(error, self.root)
+            if agree(not retryable or now >= deadline):
+                raise self._stop(what, error, attempt)
+            sleep = min(max(deadline - now, 0.0), random.uniform(delay / 2, delay))
             logging.warning(
                 "%s: %s failed (%s); retry %d in %.1f s (%.0f s left).",
                 self.root,
@@ -108,17 +108,30 @@ class StorageFaults:
                 _describe(error) if error else "on another worker",
                 attempt,
                 sleep,
-                deadline - now,
+                max(deadline - now, 0.0),
             )
             time.sleep(sleep)
             delay = min(delay * 2, self._backoff.max_delay_s)
             attempt += 1
-            self.retries += 1
 
-    def unavailable(self, what: str, error: tf.errors.OpError, attempts: int = 1):
+    def _stop(self, what: str, error: tf.errors.OpError | None, attempts: int) -> Exception:
+        """What this worker raises when the workers give up on `what`."""
+        if error is None:  # Another worker's write failed; it names the cause.
+            return StorageUnavailable(f"{self.root}: another worker could not {what}.")
+        if is_transient(error, self.root):
+            return self.unavailable(what, error, attempts)
+        if isinstance(error, PERMANENT):
+            return self.permanent(what, error)
+        return error  # A full local disk, an internal error: as TensorFlow says it.
+
+    def unavailable(self, what: str, error: tf.errors.OpError, attempts: int | None = None):
+        tried = (
+            f"for {self.wait_s:g} s ({attempts} attempt(s) to {what}; last: "
+            if attempts
+            else f"(to {what}: "
+        )
         return StorageUnavailable(
-            f"{self.root}: storage did not take the run's files for {self.wait_s:g} s "
-            f"({attempts} attempt(s) to {what}; last: {_describe(error)}). "
+            f"{self.root}: storage kept failing {tried}{_describe(error)}). "
             f"{self._resume_from()} Restart policies retry the run (exit 75); to wait longer, "
             "raise config.checkpoint.storage_wait_s."
         )
@@ -130,9 +143,11 @@ class StorageFaults:
             "command to resume."
         )
 
-    def explain(self, error: tf.errors.OpError, what: str = "write") -> HarnessError | None:
-        """The exit for a failed write no retry covered (an export, results.json), or None
-        when `error` is not a storage error under the workdir."""
+    def explain(
+        self, error: tf.errors.OpError, what: str = "read or write the run's files"
+    ) -> HarnessError | None:
+        """The exit for a failed read or write that no retry covered (an export, results.json),
+        or None when `error` is not a storage error under the workdir."""
         if not is_storage_error(error, self.root):
             return None
         if is_transient(error, self.root):

@@ -4,6 +4,7 @@ TensorFlow's gs:// client end to end: tests/e2e/test_storage_faults.py. Here the
 TensorFlow's own types with the messages its filesystem gives."""
 
 import logging
+import threading
 
 import pytest
 import tensorflow as tf
@@ -53,7 +54,7 @@ def test_a_transient_failure_is_retried_with_a_line_each(caplog):
     write = Failing(_unavailable(), _unavailable())
     with caplog.at_level(logging.WARNING):
         assert faults.retry("save the checkpoint of step 20", write) == "done"
-    assert write.calls == 3 and faults.retries == 2
+    assert write.calls == 3
     lines = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
     assert len(lines) == 2
     assert "save the checkpoint of step 20 failed (AbortedError: All 1 retry" in lines[0]
@@ -67,7 +68,7 @@ def test_storage_that_stays_down_exits_75_naming_the_last_checkpoint():
         faults.retry("save the checkpoint of step 20", write)
     error = raised.value
     assert error.exit_code == TEMPORARY_FAILURE_EXIT_CODE
-    assert f"{ROOT}: storage did not take the run's files for 0.2 s" in str(error)
+    assert f"{ROOT}: storage kept failing for 0.2 s" in str(error)
     assert f"The last good checkpoint is {ROOT}/checkpoints/ckpt-10 (step 10)" in str(error)
     assert "\n" not in str(error) and write.calls >= 2
 
@@ -103,26 +104,90 @@ def test_a_full_local_disk_is_not_waited_for_but_gcs_rate_limits_are():
     assert _faults().explain(limited).exit_code == TEMPORARY_FAILURE_EXIT_CODE
 
 
-def test_workers_retry_together_when_another_one_failed():
-    """This worker's write went through, another's did not: all attempt again, then move on."""
-    answers = iter([True, False])  # What the collective says after each attempt.
-    seen = []
+class Collective:
+    """Two workers' `agree` calls, answered as one all-reduce (an OR) answers them: each
+    worker's n-th call returns once both have made it."""
 
-    def agree(failed_here):
-        seen.append(failed_here)
-        return next(answers)
+    def __init__(self):
+        self.barrier = threading.Barrier(2)
+        self.flags = [[], []]
+        self.lock = threading.Lock()
 
-    write = Failing()
-    assert _faults().retry("save the checkpoint of step 20", write, agree=agree) == "done"
-    assert write.calls == 2 and seen == [False, False]
+    def agree_for(self, worker: int):
+        def agree(flag: bool) -> bool:
+            with self.lock:
+                self.flags[worker].append(flag)
+                call = len(self.flags[worker]) - 1
+            self.barrier.wait(timeout=10)
+            with self.lock:
+                return self.flags[0][call] or self.flags[1][call]
+
+        return agree
 
 
-def test_when_another_worker_gives_up_this_one_exits_75_too():
-    write = Failing()
-    with pytest.raises(HarnessError) as raised:
-        _faults(wait_s=0.1).retry("save", write, agree=lambda failed_here: True)
-    assert raised.value.exit_code == TEMPORARY_FAILURE_EXIT_CODE
-    assert "another worker could not save" in str(raised.value)
+def _two_workers(writes, wait_s=0.5):
+    """Runs `retry` on two workers at once; returns what each returned or raised."""
+    collective, outcomes = Collective(), [None, None]
+
+    def worker(index):
+        try:
+            outcomes[index] = _faults(wait_s).retry(
+                "save", writes[index], agree=collective.agree_for(index)
+            )
+        except Exception as e:  # What this worker raised, for the test to look at.
+            outcomes[index] = e
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes, collective
+
+
+def test_workers_retry_together_when_one_failed():
+    """The chief's write failed once, the other's went through: both attempt again."""
+    chief, other = Failing(_unavailable()), Failing()
+    outcomes, collective = _two_workers([chief, other])
+    assert outcomes == ["done", "done"]
+    assert chief.calls == other.calls == 2
+    assert len(collective.flags[0]) == len(collective.flags[1]) == 3  # In step throughout.
+
+
+def test_workers_give_up_together_even_when_their_clocks_differ():
+    """Storage stays down for the chief only: both stop at the same attempt, the chief with
+    exit 75 and the cause, the other with exit 75 too."""
+    chief, other = Failing(*[_unavailable()] * 1000), Failing()
+    outcomes, collective = _two_workers([chief, other], wait_s=0.2)
+    assert all(isinstance(o, HarnessError) for o in outcomes), outcomes
+    assert [o.exit_code for o in outcomes] == [TEMPORARY_FAILURE_EXIT_CODE] * 2
+    assert "storage kept failing" in str(outcomes[0])
+    assert "another worker could not save" in str(outcomes[1])
+    assert chief.calls == other.calls
+    assert collective.flags[0][-1] or collective.flags[1][-1]  # The last call said stop.
+
+
+def test_a_refusal_on_one_worker_stops_both_at_once():
+    denied = tf.errors.PermissionDeniedError(None, None, f"403 when uploading {ROOT}/x")
+    chief, other = Failing(denied), Failing()
+    outcomes, _ = _two_workers([chief, other])
+    assert [o.exit_code for o in outcomes] == [BAD_INPUT_EXIT_CODE, TEMPORARY_FAILURE_EXIT_CODE]
+    assert chief.calls == other.calls == 1
+
+
+def test_a_full_local_disk_is_raised_as_tensorflow_says_it():
+    full = tf.errors.ResourceExhaustedError(None, None, "/data/run/x: No space left on device")
+    write = Failing(full)
+    with pytest.raises(tf.errors.ResourceExhaustedError):
+        _faults(root="/data/run").retry("save", write)
+    assert write.calls == 1
+
+
+def test_a_sibling_of_the_workdir_is_not_the_workdir():
+    data = tf.errors.UnavailableError(None, None, f"HTTP 503 reading {ROOT}-data/train.tfrecord")
+    assert _faults().explain(data) is None
+    under = tf.errors.UnavailableError(None, None, f"HTTP 503 reading {ROOT}/checkpoints/x")
+    assert _faults().explain(under).exit_code == TEMPORARY_FAILURE_EXIT_CODE
 
 
 def test_explain_maps_an_unretried_write_to_its_exit():
