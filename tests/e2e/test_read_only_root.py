@@ -83,6 +83,15 @@ def _mirror(pod, path: str) -> str:
     return os.path.join(pod, path.lstrip("/"))
 
 
+def _kept_visible(targets: list[str]) -> list[str]:
+    """The checkout and the Python installation where a stand-in would hide them (a checkout
+    under /tmp or /home, as CI's may be): bound again, read-only, at their own paths, as the
+    image has its code and Python in place."""
+    needed = sorted({os.path.realpath(p) for p in (REPO, sys.prefix, sys.base_prefix)})
+    hidden = [p for p in needed if any(_is_under(p, t) for t in targets)]
+    return [p for p in hidden if not any(p != q and _is_under(p, q) for q in hidden)]
+
+
 def _run_as_in_the_pod(pod, command: list[str], *, strace: bool) -> subprocess.CompletedProcess:
     """Runs `command` from the checkout with only the pod's emptyDirs (mirrored under `pod`)
     writable, HOME the image's, and none of the variables that move a library's writes."""
@@ -91,6 +100,9 @@ def _run_as_in_the_pod(pod, command: list[str], *, strace: bool) -> subprocess.C
     for path in _empty_dirs():  # The runtime makes each mount point, then mounts the volume.
         os.makedirs(_mirror(pod, path), exist_ok=True)
         binds.append(f"--bind={_mirror(pod, path)}:{path}:rw")
+    for path in _kept_visible(["/home", *_empty_dirs()]):
+        os.makedirs(_mirror(pod, path), exist_ok=True)  # Its mount point in the stand-in.
+        binds.append(f"--bind={path}:{path}:ro")
     if strace:  # Every file syscall that failed, to find the refused writes a library swallows.
         command = [*_TRACER, f"/tmp/{_STRACE_LOG}", *command]
     environ = {
@@ -121,6 +133,7 @@ def _refused_writes(pod) -> list[str]:
 def _files_off_the_empty_dirs(pod) -> list[str]:
     """What lies under `pod` outside the emptyDirs, but for the mount points made for them."""
     volumes = [_mirror(pod, path) for path in _empty_dirs()]
+    volumes += [_mirror(pod, path) for path in _kept_visible(["/home", *_empty_dirs()])]
     found = []
     for directory, subdirectories, files in os.walk(pod):
         if directory in volumes:
@@ -248,9 +261,13 @@ def _bind(binds: list[tuple[str, str, bool]]) -> None:
         _mount(f"/proc/self/fd/{opened[source]}", target, _MS_BIND)
 
 
-def _remount_read_only(writable: list[str]) -> None:
+def _remount_read_only(writable: list[str], read_only: list[str]) -> None:
+    """Every mount read-only but the runtime's and the writable ones (a read-only bind inside a
+    writable one, the checkout kept visible under /tmp, is remounted read-only too)."""
     for point, options in _mounts():
-        if any(_is_under(point, d) for d in (*_LEFT_ALONE, *writable)):
+        if any(_is_under(point, d) for d in _LEFT_ALONE):
+            continue
+        if point not in read_only and any(_is_under(point, d) for d in writable):
             continue
         kept = sum(_KEPT_FLAGS.get(option, 0) for option in options.split(","))
         try:
@@ -273,7 +290,9 @@ def _enter(argv: list[str]) -> None:
         source, target, mode = spec.removeprefix("--bind=").rsplit(":", 2)
         binds.append((source, target, mode == "rw"))
     _bind(binds)
-    _remount_read_only([target for _, target, rw in binds if rw])
+    _remount_read_only(
+        [target for _, target, rw in binds if rw], [target for _, target, rw in binds if not rw]
+    )
     _check_read_only(binds)
     command = argv[split + 1 :]
     os.execvp(command[0], command)
